@@ -137,6 +137,7 @@ static const struct {
 	{ "images", "SELECT 1 FROM images WHERE namespace = ? LIMIT 1" },
 	{ "content", "SELECT 1 FROM content WHERE namespace = ? LIMIT 1" },
 	{ "snapshots", "SELECT 1 FROM snapshots WHERE namespace = ? LIMIT 1" },
+	{ "containers", "SELECT 1 FROM containers WHERE namespace = ? LIMIT 1" },
 	{ NULL, NULL },
 };
 

@@ -65,6 +65,45 @@ static const char *const migrations[] = {
 	"  UNIQUE (namespace, snapshotter, key)"
 	");"
 	"CREATE INDEX snapshots_by_parent ON snapshots(parent_id);",
+	/* 4: containers: metadata only (as containerd's), the OCI spec as JSON.
+	 * The snapshot is named by key in snapshotter; runtime is {name, options}. */
+	"CREATE TABLE containers ("
+	"  namespace TEXT NOT NULL REFERENCES namespaces(name),"
+	"  id TEXT NOT NULL,"
+	"  image TEXT NOT NULL DEFAULT '',"
+	"  snapshotter TEXT NOT NULL DEFAULT '',"
+	"  snapshot_key TEXT NOT NULL DEFAULT '',"
+	"  runtime TEXT NOT NULL,"			/* JSON {name, options} */
+	"  spec TEXT NOT NULL,"			/* JSON: the OCI runtime spec */
+	"  labels TEXT NOT NULL DEFAULT '{}',"
+	"  extensions TEXT NOT NULL DEFAULT '{}',"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (namespace, id)"
+	");",
+	/* 5: tasks: one row per container process (exec_id '' is the init
+	 * process). The shim's pid and start time (field 22 of /proc/PID/stat)
+	 * find it again after a restart without trusting a reused pid;
+	 * exit_published makes /tasks/exit go out exactly once. */
+	"CREATE TABLE tasks ("
+	"  namespace TEXT NOT NULL,"
+	"  container_id TEXT NOT NULL,"
+	"  exec_id TEXT NOT NULL DEFAULT '',"
+	"  status TEXT NOT NULL CHECK (status IN"
+	"    ('created', 'running', 'paused', 'stopped')),"
+	"  pid INTEGER NOT NULL DEFAULT 0,"
+	"  shim_pid INTEGER NOT NULL DEFAULT 0,"
+	"  shim_start INTEGER NOT NULL DEFAULT 0,"
+	"  terminal INTEGER NOT NULL DEFAULT 0,"
+	"  process TEXT,"				/* JSON: an exec's OCI process */
+	"  exit_status INTEGER,"
+	"  exited_at INTEGER,"
+	"  exit_published INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (namespace, container_id, exec_id),"
+	"  FOREIGN KEY (namespace, container_id) REFERENCES containers(namespace, id)"
+	");",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

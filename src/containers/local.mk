@@ -1,0 +1,1 @@
+# src/containers: filled in by its component

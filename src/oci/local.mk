@@ -1,0 +1,1 @@
+# src/oci: filled in by its component

@@ -1,0 +1,1 @@
+# src/tasks: filled in by its component
