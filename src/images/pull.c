@@ -86,9 +86,11 @@ pull_end(struct pull *p)
 		b->waiter = NULL;
 	}
 	/* A running unpack nobody else waits for is cancelled, its active
-	 * snapshot removed. */
-	unpacker_unwant(p->ul_waiter);
-	p->ul_waiter = NULL;
+	 * snapshot removed; so is a layer extracted, waiting for the one below. */
+	for (size_t i = 0; i < p->n_ul; i++) {
+		unpacker_unwant(p->ul[i].waiter);
+		p->ul[i].waiter = NULL;
+	}
 	event_active(p->free_ev, EV_TIMEOUT, 0);
 }
 
@@ -287,7 +289,7 @@ on_layer_done(enum registry_failure f, const char *err, void *arg)
 	step_end(p);
 }
 
-/* ---- unpack: layers into chainID snapshots, in order ---------------------- */
+/* ---- unpack: layers into chainID snapshots ------------------------------- */
 
 static bool
 layer_ready(const struct pull_blob *b)
@@ -296,56 +298,94 @@ layer_ready(const struct pull_blob *b)
 	    b->state != BLOB_FETCHING;
 }
 
+/* A blob's unpack state: the least advanced of the places it has in the
+ * manifest. */
+static void
+show_unpack(struct pull *p, const char *digest)
+{
+	struct pull_blob *lb = find_blob(p, digest);
+	if (lb == NULL)
+		return;
+	enum blob_unpack least = LAYER_UNPACK_DONE;
+	for (size_t i = 0; i < p->n_ul; i++)
+		if (strcmp(p->ul[i].digest, digest) == 0 && p->ul[i].state < least)
+			least = p->ul[i].state;
+	lb->unpack = least;
+}
+
+static void
+on_extracted(void *arg)
+{
+	struct unpack_layer *l = arg;
+	struct pull *p = l->p;
+	if (l->state < LAYER_UNPACK_EXTRACTED)
+		l->state = LAYER_UNPACK_EXTRACTED;
+	show_unpack(p, l->digest);
+	pull_report(p, true);
+}
+
 static void
 on_unpacked(bool ok, enum errcode code, const char *message, void *arg)
 {
-	struct pull *p = arg;
-	p->ul_waiter = NULL;
+	struct unpack_layer *l = arg;
+	struct pull *p = l->p;
+	l->waiter = NULL;
 	if (!ok) {
 		pull_fail(p, code, "%s", message);
 		return;
 	}
-	struct pull_blob *lb = find_blob(p, p->ul[p->ul_next].digest);
-	if (lb != NULL)
-		lb->unpack = LAYER_UNPACK_DONE;
-	p->ul_next++;
+	l->state = LAYER_UNPACK_DONE;
+	show_unpack(p, l->digest);
 	pull_report(p, true);
 	unpack_advance(p);
 }
 
-/* Starts the next layer's unpack once its blob is here and its parent is
- * committed; ends the unpack step after the last. */
+/* Asks the unpacker for every layer whose blob is here, each on its parent
+ * chainID: they are extracted in parallel and committed in order (or, for
+ * a snapshotter that copies parents, one after the other). Ends the unpack
+ * step once every layer is committed. */
 static void
 unpack_advance(struct pull *p)
 {
-	if (!p->ul_ready || p->ul_waiter != NULL || p->failed || p->finished)
+	if (!p->ul_ready || p->failed || p->finished)
 		return;
-	for (size_t i = p->ul_next; i < p->n_ul; i++) {
-		struct pull_blob *lb = find_blob(p, p->ul[i].digest);
-		if (lb != NULL && lb->unpack == LAYER_UNPACK_NONE)
-			lb->unpack = LAYER_UNPACK_WAITING;
-	}
-	if (p->ul_next < p->n_ul) {
-		struct unpack_layer *l = &p->ul[p->ul_next];
+	bool all_done = true, changed = false;
+	for (size_t i = 0; i < p->n_ul && !p->failed && !p->finished; i++) {
+		struct unpack_layer *l = &p->ul[i];
+		if (l->state == LAYER_UNPACK_DONE)
+			continue;
+		all_done = false;
+		if (l->state == LAYER_UNPACK_NONE) {
+			l->state = LAYER_UNPACK_WAITING;
+			changed = true;
+		}
+		if (l->waiter != NULL)
+			continue;
 		struct pull_blob *lb = find_blob(p, l->digest);
 		if (!layer_ready(lb))
-			return;
+			continue;
 		/* Deleted meanwhile (by another namespace, its last user): fetched
 		 * again, and the unpack comes when it is back. */
 		if (blob_stat(p->env.bs, lb->digest, NULL) < 0) {
 			download_layer(lb);
-			return;
+			continue;
 		}
-		lb->unpack = LAYER_UNPACK_RUNNING;
-		pull_report(p, true);
+		l->state = LAYER_UNPACK_RUNNING;
+		changed = true;
 		struct layer_spec spec = {
 			.ns = p->ns, .snapshotter = p->snapshotter, .chain_id = l->chain_id,
-			.parent = p->ul_next > 0 ? p->ul[p->ul_next - 1].chain_id : NULL,
+			.parent = i > 0 ? p->ul[i - 1].chain_id : NULL,
 			.diff_id = l->diff_id, .blob_digest = l->digest, .media_type = l->media_type,
 		};
-		p->ul_waiter = unpacker_want(p->env.unpacker, &spec, on_unpacked, p);
-		return;
+		l->waiter = unpacker_want(p->env.unpacker, &spec, on_unpacked, on_extracted, l);
 	}
+	if (changed) {
+		for (size_t i = 0; i < p->n_ul; i++)
+			show_unpack(p, p->ul[i].digest);
+		pull_report(p, true);
+	}
+	if (!all_done || p->failed || p->finished)
+		return;
 	p->ul_ready = false;
 	if (p->n_ul > 0 && p->ul_config != NULL) {
 		/* The image's config keeps the snapshot chain from gc, as containerd. */
@@ -388,6 +428,7 @@ plan_unpack(struct pull_blob *b, const struct image_manifest *m)
 	p->ul = xcalloc(m->n_layers + 1, sizeof(*p->ul));
 	p->n_ul = m->n_layers;
 	for (size_t i = 0; i < m->n_layers; i++) {
+		p->ul[i].p = p;
 		p->ul[i].digest = xstrdup(m->layers[i].digest);
 		p->ul[i].media_type = xstrdup(m->layers[i].media_type);
 	}

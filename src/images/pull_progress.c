@@ -2,8 +2,8 @@
  * GET /v1/operations/{id} show it:
  * {"ref", "done_bytes", "total_bytes", "blobs": [{"digest", "media_type",
  *  "kind", "size", "offset", "state", "unpack"?}]}
- * where "unpack" (waiting, unpacking, unpacked) is on the layers being
- * unpacked only. */
+ * where "unpack" (waiting, unpacking, extracted, unpacked) is on the layers
+ * being unpacked only. */
 #include "common/timefmt.h"
 #include "images/pull_state.h"
 #include "ops/operation.h"
@@ -12,7 +12,9 @@
 
 static const char *const role_names[] = { "index", "manifest", "config", "layer" };
 static const char *const state_names[] = { "waiting", "downloading", "done", "exists" };
-static const char *const unpack_names[] = { NULL, "waiting", "unpacking", "unpacked" };
+static const char *const unpack_names[] = {
+	NULL, "waiting", "unpacking", "extracted", "unpacked"
+};
 
 static json_t *
 blob_json(const struct pull_blob *b)

@@ -16,8 +16,14 @@
 
 enum blob_role { ROLE_INDEX, ROLE_MANIFEST, ROLE_CONFIG, ROLE_LAYER };
 enum blob_state { BLOB_WAITING, BLOB_FETCHING, BLOB_DONE, BLOB_EXISTS };
-/* A layer of the manifest being unpacked; the others stay LAYER_UNPACK_NONE. */
-enum blob_unpack { LAYER_UNPACK_NONE, LAYER_UNPACK_WAITING, LAYER_UNPACK_RUNNING, LAYER_UNPACK_DONE };
+/* A layer of the manifest being unpacked; the others stay LAYER_UNPACK_NONE.
+ * In the order a layer goes through them (a blob at several places of the
+ * manifest shows the least advanced). */
+enum blob_unpack {
+	LAYER_UNPACK_NONE, LAYER_UNPACK_WAITING, LAYER_UNPACK_RUNNING,
+	LAYER_UNPACK_EXTRACTED,	/* its tree is written, the layer below not yet committed */
+	LAYER_UNPACK_DONE
+};
 
 struct pull;
 
@@ -39,12 +45,16 @@ struct pull_blob {
 	struct download_waiter *waiter;
 };
 
-/* One layer of the manifest being unpacked, in order. */
+/* One layer of the manifest being unpacked, in order. Each is asked of
+ * the unpacker once its blob is here, whatever the layers below it do. */
 struct unpack_layer {
+	struct pull *p;
 	char *digest;
 	char *media_type;
 	char *diff_id;		/* NULL until the config is read */
 	char chain_id[DIGEST_LEN + 1];
+	enum blob_unpack state;
+	struct layer_waiter *waiter;
 };
 
 struct pull {
@@ -63,10 +73,8 @@ struct pull {
 	char *unpack_digest;	/* the manifest whose layers are unpacked */
 	struct unpack_layer *ul;
 	size_t n_ul;
-	size_t ul_next;		/* the next layer to unpack */
 	bool ul_ready;		/* diff_ids known, a step held until all are unpacked */
 	struct pull_blob *ul_config;
-	struct layer_waiter *ul_waiter;
 	struct pull_blob **blobs;
 	size_t n_blobs;
 	int pending;		/* steps still running */

@@ -20,11 +20,19 @@
 #include "store/content.h"
 #include "unpack/unpack.h"
 
-enum job_state { JOB_QUEUED, JOB_PREPARING, JOB_UNPACKING, JOB_FINISHED };
+/* A job extracts one chainID. Serial (the snapshotter copies the parent
+ * into a new snapshot, native): it stays queued until its parent is
+ * committed, then prepares on top of it, extracts and commits. Parallel
+ * (the layer's directory does not depend on the parent's, overlayfs): it
+ * prepares a snapshot without a parent and extracts at once; the tree then
+ * waits (JOB_EXTRACTED, no longer counted as running) until the parent is
+ * committed, and is committed onto it: commits go in chain order. */
+enum job_state { JOB_QUEUED, JOB_PREPARING, JOB_UNPACKING, JOB_EXTRACTED, JOB_FINISHED };
 
 struct job {
 	struct unpacker *u;
 	enum job_state state;
+	bool parallel;			/* extracted before the parent is committed */
 	char *ns, *snapshotter, *chain_id, *parent, *diff_id, *blob_digest, *media_type;
 	char *key;			/* the active snapshot, once prepared */
 	struct unpack_handle *h;
@@ -32,6 +40,7 @@ struct job {
 	bool ok;
 	enum errcode code;
 	char message[1024];
+	int64_t bytes, entries;		/* what the extraction wrote */
 	struct event *notify_ev;
 	struct job *prev, *next;	/* in-flight list, queue order */
 };
@@ -39,6 +48,7 @@ struct job {
 struct layer_waiter {
 	struct job *job;		/* NULL: the chainID was committed already */
 	layer_done_fn done;
+	layer_extracted_fn extracted;
 	void *arg;
 	struct event *ev;		/* for the already-committed case */
 	struct layer_waiter *prev, *next;
@@ -55,6 +65,8 @@ struct unpacker {
 };
 
 static void pump(struct unpacker *u);
+static bool chain_committed(struct unpacker *u, const char *ns, const char *snapshotter,
+    const char *chain_id);
 
 /* ---- chainIDs -------------------------------------------------------------- */
 
@@ -162,11 +174,73 @@ measured(json_t *result, const struct snapshot_error *err, void *arg)
 	json_decref(result);
 }
 
+/* An extracted job whose parent is j's chainID, or NULL. */
+static struct job *
+extracted_child(struct unpacker *u, const struct job *j)
+{
+	for (struct job *c = u->head; c != NULL; c = c->next)
+		if (c->state == JOB_EXTRACTED && c->parent != NULL &&
+		    strcmp(c->parent, j->chain_id) == 0 && strcmp(c->ns, j->ns) == 0 &&
+		    strcmp(c->snapshotter, j->snapshotter) == 0)
+			return c;
+	return NULL;
+}
+
+/* The extracted tree becomes the committed chainID (on its parent, for a
+ * parallel job); then the layers extracted meanwhile on top of it follow. */
+static void
+job_commit(struct job *j)
+{
+	struct unpacker *u = j->u;
+	struct snapshot_error err;
+	json_t *info = j->parallel ?
+	    snapshots_commit_onto(u->snaps, j->ns, j->snapshotter, j->chain_id, j->key, j->parent,
+	    NULL, &err) :
+	    snapshots_commit(u->snaps, j->ns, j->snapshotter, j->chain_id, j->key, NULL, &err);
+	if (info == NULL) {
+		remove_active(j);
+		job_finish(j, false, err.code, "layer %s: committing %s: %s", j->blob_digest,
+		    j->chain_id, err.message);
+		return;
+	}
+	json_decref(info);
+	/* Measured now and kept with the committed snapshot: the image's
+	 * size_unpacked is then a sum of known numbers. */
+	snapshots_usage(u->snaps, j->ns, j->snapshotter, j->chain_id, measured, NULL);
+	log_debug("unpack: %s committed (%lld bytes, %lld entries)", j->chain_id,
+	    (long long)j->bytes, (long long)j->entries);
+	job_finish(j, true, ERR_INTERNAL, "%s", "");
+	/* j stays allocated until its notify event runs. */
+	struct job *c;
+	while (!u->draining && (c = extracted_child(u, j)) != NULL)
+		job_commit(c);
+}
+
+/* A parallel job's tree is written: its waiters hear of it, and it is
+ * committed now if its parent is, else when the parent's job commits. */
+static void
+job_extracted(struct job *j)
+{
+	struct unpacker *u = j->u;
+	u->running--;
+	j->state = JOB_EXTRACTED;
+	bool below = j->parent == NULL || chain_committed(u, j->ns, j->snapshotter, j->parent);
+	log_debug("unpack: %s extracted%s", j->chain_id, below ? "" :
+	    ", waiting for the layer below");
+	for (struct layer_waiter *w = j->waiters, *next; w != NULL; w = next) {
+		next = w->next;
+		if (w->extracted)
+			w->extracted(w->arg);
+	}
+	if (below)
+		job_commit(j);
+	pump(u);
+}
+
 static void
 unpacked(const struct unpack_result *res, void *arg)
 {
 	struct job *j = arg;
-	struct unpacker *u = j->u;
 	j->h = NULL;
 	if (res->status != UNPACK_OK || j->waiters == NULL) {
 		remove_active(j);
@@ -182,22 +256,15 @@ unpacked(const struct unpack_result *res, void *arg)
 			    res->message && *res->message ? res->message : "failed");
 		return;
 	}
-	struct snapshot_error err;
-	json_t *info = snapshots_commit(u->snaps, j->ns, j->snapshotter, j->chain_id, j->key,
-	    NULL, &err);
-	if (info == NULL) {
-		remove_active(j);
-		job_finish(j, false, err.code, "layer %s: committing %s: %s", j->blob_digest,
-		    j->chain_id, err.message);
+	j->bytes = res->bytes;
+	j->entries = res->entries;
+	if (j->parallel) {
+		job_extracted(j);
 		return;
 	}
-	json_decref(info);
-	/* Measured now and kept with the committed snapshot: the image's
-	 * size_unpacked is then a sum of known numbers. */
-	snapshots_usage(u->snaps, j->ns, j->snapshotter, j->chain_id, measured, NULL);
-	log_debug("unpack: %s committed (%lld bytes, %lld entries)", j->chain_id,
-	    (long long)res->bytes, (long long)res->entries);
-	job_finish(j, true, ERR_INTERNAL, "%s", "");
+	j->u->running--;
+	j->state = JOB_EXTRACTED;
+	job_commit(j);
 }
 
 static void
@@ -209,7 +276,8 @@ prepared(json_t *result, const struct snapshot_error *err, void *arg)
 		free(j->key);
 		j->key = NULL;
 		job_finish(j, false, err->code, "layer %s: preparing a snapshot on %s: %s",
-		    j->blob_digest, j->parent ? j->parent : "nothing", err->message);
+		    j->blob_digest, j->parent && !j->parallel ? j->parent : "nothing",
+		    err->message);
 		return;
 	}
 	if (j->waiters == NULL) {
@@ -265,12 +333,14 @@ job_start(struct job *j)
 	j->state = JOB_PREPARING;
 	u->running++;
 	json_t *labels = json_pack("{s:s}", SNAPSHOT_LABEL_TRANSIENT, "true");
-	struct snapshot_request r = { j->ns, j->snapshotter, j->key, j->parent, labels };
+	struct snapshot_request r = { j->ns, j->snapshotter, j->key,
+		j->parallel ? NULL : j->parent, labels };
 	snapshots_prepare(u->snaps, &r, prepared, j);
 	json_decref(labels);
 }
 
-/* Starts queued jobs while there is room. */
+/* Starts queued jobs while there is room; a serial job waits for its
+ * parent's commit. */
 static void
 pump(struct unpacker *u)
 {
@@ -278,7 +348,8 @@ pump(struct unpacker *u)
 		return;
 	for (struct job *j = u->head; j != NULL && u->running < u->limit; ) {
 		struct job *next = j->next;
-		if (j->state == JOB_QUEUED)
+		if (j->state == JOB_QUEUED && (j->parallel || j->parent == NULL ||
+		    chain_committed(u, j->ns, j->snapshotter, j->parent)))
 			job_start(j);
 		j = next;
 	}
@@ -306,10 +377,11 @@ committed_notify(evutil_socket_t fd, short what, void *arg)
 }
 
 static bool
-is_committed(struct unpacker *u, const struct layer_spec *s)
+chain_committed(struct unpacker *u, const char *ns, const char *snapshotter,
+    const char *chain_id)
 {
 	struct snapshot_error err;
-	json_t *info = snapshots_stat(u->snaps, s->ns, s->snapshotter, s->chain_id, &err);
+	json_t *info = snapshots_stat(u->snaps, ns, snapshotter, chain_id, &err);
 	bool yes = info != NULL &&
 	    strcmp(json_string_value(json_object_get(info, "kind")) ?: "", "committed") == 0;
 	json_decref(info);
@@ -317,13 +389,15 @@ is_committed(struct unpacker *u, const struct layer_spec *s)
 }
 
 struct layer_waiter *
-unpacker_want(struct unpacker *u, const struct layer_spec *s, layer_done_fn done, void *arg)
+unpacker_want(struct unpacker *u, const struct layer_spec *s, layer_done_fn done,
+    layer_extracted_fn extracted, void *arg)
 {
 	struct layer_waiter *w = xcalloc(1, sizeof(*w));
 	w->done = done;
+	w->extracted = extracted;
 	w->arg = arg;
 	struct job *j = find_job(u, s);
-	if (j == NULL && is_committed(u, s)) {
+	if (j == NULL && chain_committed(u, s->ns, s->snapshotter, s->chain_id)) {
 		w->ev = event_new(u->base, -1, 0, committed_notify, w);
 		event_active(w->ev, EV_TIMEOUT, 0);
 		return w;
@@ -338,6 +412,7 @@ unpacker_want(struct unpacker *u, const struct layer_spec *s, layer_done_fn done
 		j->diff_id = xstrdup(s->diff_id);
 		j->blob_digest = xstrdup(s->blob_digest);
 		j->media_type = s->media_type ? xstrdup(s->media_type) : NULL;
+		j->parallel = snapshots_layers_independent(u->snaps, s->snapshotter);
 		j->notify_ev = event_new(u->base, -1, 0, job_notify, j);
 		j->prev = u->tail;
 		if (u->tail)
@@ -351,6 +426,8 @@ unpacker_want(struct unpacker *u, const struct layer_spec *s, layer_done_fn done
 	if (j->waiters)
 		j->waiters->prev = w;
 	j->waiters = w;
+	if (j->state == JOB_EXTRACTED && j->parallel && extracted != NULL)
+		extracted(arg);
 	/* Started after the waiter is attached: a synchronous failure must
 	 * still find someone to tell (on the next loop turn). */
 	if (j->state == JOB_QUEUED)
@@ -388,6 +465,10 @@ unpacker_unwant(struct layer_waiter *w)
 		if (j->h)
 			unpack_cancel(j->h);	/* unpacked() removes the snapshot */
 		break;
+	case JOB_EXTRACTED:	/* waiting for its parent: the tree goes */
+		remove_active(j);
+		job_finish(j, false, ERR_CANCELLED, "cancelled");
+		break;
 	case JOB_PREPARING:	/* prepared() sees nobody waits */
 	case JOB_FINISHED:
 		break;
@@ -413,9 +494,15 @@ unpacker_drain(struct unpacker *u)
 	if (u == NULL)
 		return;
 	u->draining = true;
-	for (struct job *j = u->head; j != NULL; j = j->next)
-		if (j->state == JOB_UNPACKING && j->h)
+	for (struct job *j = u->head, *next; j != NULL; j = next) {
+		next = j->next;
+		if (j->state == JOB_UNPACKING && j->h) {
 			unpack_cancel(j->h);
+		} else if (j->state == JOB_EXTRACTED) {
+			remove_active(j);
+			job_finish(j, false, ERR_CANCELLED, "kegd is stopping");
+		}
+	}
 	struct timeval tv = { 5, 0 };
 	event_base_loopexit(u->base, &tv);
 	/* Each turn handles what came; a killed worker is reaped quickly. */
@@ -437,7 +524,7 @@ unpacker_free(struct unpacker *u)
 			j->waiters = w->next;
 			free(w);
 		}
-		if (j->state == JOB_QUEUED)
+		if (j->state == JOB_QUEUED || j->state == JOB_EXTRACTED)
 			job_free(j);
 		/* else: the worker or the service still holds it; leaked at exit */
 	}
@@ -541,6 +628,38 @@ image_chain_ids(struct store *st, struct blob_store *bs, const char *ns, const j
 	free(cdoc);
 	image_manifest_clear(&m);
 	return ids;
+}
+
+json_t *
+image_host_config(struct store *st, struct blob_store *bs, const char *ns,
+    const json_t *image)
+{
+	json_t *target = json_object_get(image, "target");
+	const char *digest = json_string_value(json_object_get(target, "digest"));
+	const char *mt = json_string_value(json_object_get(target, "mediaType"));
+	size_t len;
+	char *doc = digest ? host_manifest(st, bs, ns, digest, mt, 0, &len) : NULL;
+	if (doc == NULL)
+		return NULL;
+	struct image_manifest m;
+	char err[160];
+	int rc = manifest_parse(doc, len, &m, err, sizeof(err));
+	free(doc);
+	if (rc < 0)
+		return NULL;
+	char *cdoc = present(st, bs, ns, m.config.digest) ?
+	    blob_read_small(bs, m.config.digest, CONFIG_MAX_BYTES, &len) : NULL;
+	image_manifest_clear(&m);
+	/* Parsed by the checking parser first: only a well-formed config is
+	 * handed on as JSON. */
+	struct image_config c;
+	json_t *config = NULL;
+	if (cdoc && image_config_parse(cdoc, len, &c, err, sizeof(err)) == 0) {
+		image_config_free(&c);
+		config = json_loadb(cdoc, len, 0, NULL);
+	}
+	free(cdoc);
+	return config;
 }
 
 struct usage_probe {

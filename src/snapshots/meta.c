@@ -184,6 +184,27 @@ snapmeta_commit(struct store *st, int64_t id, const char *name, const json_t *la
 }
 
 enum store_result
+snapmeta_commit_onto(struct store *st, int64_t id, const char *name, int64_t parent_id,
+    const json_t *labels, int64_t now_ns)
+{
+	sqlite3_stmt *stmt = store_stmt(st,
+	    "UPDATE snapshots SET key = ?, kind = 'committed', parent_id = ?, labels = ?, "
+	    "created_at = ?, updated_at = ? WHERE id = ? AND kind = 'active'");
+	if (stmt == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+	if (parent_id > 0)
+		sqlite3_bind_int64(stmt, 2, parent_id);
+	else
+		sqlite3_bind_null(stmt, 2);
+	sqlite3_bind_text(stmt, 3, labels_text(labels), -1, free);
+	sqlite3_bind_int64(stmt, 4, now_ns);
+	sqlite3_bind_int64(stmt, 5, now_ns);
+	sqlite3_bind_int64(stmt, 6, id);
+	return done_result(st, stmt);
+}
+
+enum store_result
 snapmeta_set_labels(struct store *st, int64_t id, const json_t *labels, int64_t now_ns)
 {
 	sqlite3_stmt *stmt = store_stmt(st,
@@ -266,7 +287,7 @@ snapmeta_max_id(struct store *st)
 	return max;
 }
 
-/* Rows in id order: a parent is always made before its children. */
+/* Rows in id order (see meta.h: not always parents first). */
 int
 snapmeta_scan(struct store *st, const char *snapshotter,
     void (*fn)(const struct snapmeta_brief *b, void *arg), void *arg)

@@ -44,6 +44,9 @@ enum store_result snapmeta_insert(struct store *st, const char *ns, const char *
 /* An active snapshot becomes committed under name, with labels. */
 enum store_result snapmeta_commit(struct store *st, int64_t id, const char *name,
     const json_t *labels, int64_t now_ns);
+/* The same, and its parent becomes parent_id (0: none). */
+enum store_result snapmeta_commit_onto(struct store *st, int64_t id, const char *name,
+    int64_t parent_id, const json_t *labels, int64_t now_ns);
 enum store_result snapmeta_set_labels(struct store *st, int64_t id, const json_t *labels,
     int64_t now_ns);
 enum store_result snapmeta_set_usage(struct store *st, int64_t id, int64_t size,
@@ -60,8 +63,10 @@ int snapmeta_ancestors(struct store *st, int64_t id, int64_t **ids, size_t *n);
 /* The largest id in use (0 when none), -1 on error. */
 int64_t snapmeta_max_id(struct store *st);
 
-/* Calls fn for each row of snapshotter (any namespace), children after
- * their parents. fn's strings are valid only during the call. */
+/* Calls fn for each row of snapshotter (any namespace), by increasing id.
+ * A child's id is usually above its parent's, but not always: a layer
+ * extracted before its parent was committed (snapshots_commit_onto) has
+ * a lower one. fn's strings are valid only during the call. */
 struct snapmeta_brief {
 	int64_t id;
 	int64_t parent_id;

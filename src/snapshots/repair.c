@@ -189,8 +189,10 @@ scan_directory(struct repair *r)
 	return 0;
 }
 
-/* Rows in id order: a parent comes before its children, so one pass marks
- * every descendant of a row that is gone. */
+/* Rows in id order, but a parent does not always come before its children
+ * (a layer extracted before its parent was committed has the lower id):
+ * the rows gone or transient are marked first, then their descendants
+ * until nothing changes. */
 static void
 mark_doomed(struct repair *r)
 {
@@ -198,39 +200,77 @@ mark_doomed(struct repair *r)
 		struct known_row *k = &r->rows[i];
 		char name[32];
 		snprintf(name, sizeof(name), "%lld", (long long)k->id);
-		struct known_row *parent = k->parent_id ? find_row(r, k->parent_id) : NULL;
 		if (!dir_exists(r, name)) {
 			log_warn("snapshots: %s snapshot %.200s (namespace %s, id %lld): its "
 			    "directory is missing; dropping it and its descendants",
 			    r->sn->ops->name, k->key, k->ns, (long long)k->id);
 			k->doomed = true;
 			r->report->missing++;
-		} else if (parent != NULL && parent->doomed) {
-			k->doomed = true;
-			r->report->missing++;
-			trash(r, name);
 		} else if (k->transient) {
 			k->doomed = true;
 			r->report->transient++;
 			trash(r, name);
 		}
 	}
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (size_t i = 0; i < r->n_rows; i++) {
+			struct known_row *k = &r->rows[i];
+			struct known_row *parent = k->parent_id ? find_row(r, k->parent_id) : NULL;
+			if (k->doomed || parent == NULL || !parent->doomed)
+				continue;
+			char name[32];
+			snprintf(name, sizeof(name), "%lld", (long long)k->id);
+			k->doomed = changed = true;
+			r->report->missing++;
+			trash(r, name);
+		}
+	}
 }
 
+/* How many ancestors k has among the rows (a parent's id may be above or
+ * below its child's). */
+static size_t
+row_depth(struct repair *r, const struct known_row *k)
+{
+	size_t depth = 0;
+	for (const struct known_row *p = k; p->parent_id != 0 && depth <= r->n_rows; depth++)
+		if ((p = find_row(r, p->parent_id)) == NULL)
+			break;
+	return depth;
+}
+
+static int
+by_depth_desc(const void *a, const void *b)
+{
+	const size_t *x = a, *y = b;	/* {depth, index} */
+	return x[0] < y[0] ? 1 : x[0] > y[0] ? -1 : 0;
+}
+
+/* Children before their parents (the parent id is a foreign key): deepest
+ * first. */
 static int
 drop_doomed(void *arg)
 {
 	struct repair *r = arg;
-	for (size_t i = r->n_rows; i-- > 0;) {
-		struct known_row *k = &r->rows[i];
-		if (!k->doomed)
-			continue;
+	size_t (*order)[2] = xcalloc(r->n_rows + 1, sizeof(*order));
+	size_t n = 0;
+	for (size_t i = 0; i < r->n_rows; i++)
+		if (r->rows[i].doomed) {
+			order[n][0] = row_depth(r, &r->rows[i]);
+			order[n++][1] = i;
+		}
+	qsort(order, n, sizeof(*order), by_depth_desc);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct known_row *k = &r->rows[order[i][1]];
 		if (snapmeta_delete(r->s->st, k->id) != STORE_OK ||
 		    event_bus_publish(r->s->bus, k->ns, "/snapshot/remove", json_pack("{s:s,s:s}",
 		    "key", k->key, "snapshotter", r->sn->ops->name)) < 0)
-			return -1;
+			rc = -1;
 	}
-	return 0;
+	free(order);
+	return rc;
 }
 
 static void

@@ -84,6 +84,25 @@ void snapshots_view(struct snapshots *s, const struct snapshot_request *r,
 json_t *snapshots_commit(struct snapshots *s, const char *ns, const char *snapshotter,
     const char *name, const char *key, const json_t *labels, struct snapshot_error *err);
 
+/* As snapshots_commit, for a snapshotter whose layers are independent
+ * (snapshots_layers_independent): the active snapshot key, prepared
+ * without a parent, becomes the committed snapshot name on top of the
+ * committed parent (NULL or "": none). The tree written into key's own
+ * directory is then a layer over parent's: how the unpacker extracts a
+ * layer before the one below it is committed. ERR_FAILED_PRECONDITION when
+ * key has a parent already (another than parent) or the snapshotter copies
+ * parents; ERR_NOT_FOUND/ERR_INVALID_ARGUMENT for a missing or uncommitted
+ * parent. Publishes /snapshot/commit. */
+json_t *snapshots_commit_onto(struct snapshots *s, const char *ns, const char *snapshotter,
+    const char *name, const char *key, const char *parent, const json_t *labels,
+    struct snapshot_error *err);
+
+/* Whether a snapshot's directory is independent of its parent's (overlayfs:
+ * it is an upper layer; native: no, it starts as a copy of the parent), so
+ * that a layer can be written before its parent exists. false for an
+ * unknown or unavailable snapshotter. */
+bool snapshots_layers_independent(struct snapshots *s, const char *snapshotter);
+
 /* Refused (ERR_FAILED_PRECONDITION) while children exist. The directory
  * goes in the background. Publishes /snapshot/remove. 0 or -1. */
 int snapshots_remove(struct snapshots *s, const char *ns, const char *snapshotter,

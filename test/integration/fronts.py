@@ -627,18 +627,26 @@ class CorruptFront(Front):
 class SlowFront(Front):
     """delay: seconds before answering blob GETs; rate: bytes/s for blob
     bodies; stall_after: send this many body bytes, then hang (connection
-    open) until release() or stall_timeout seconds."""
+    open) until release() or stall_timeout seconds. only: the digests
+    slowed (default every blob); the others are served at once."""
 
     name = "slow-front"
 
-    def __init__(self, backend, delay=0.0, rate=None, stall_after=None, stall_timeout=30, **kw):
+    def __init__(self, backend, delay=0.0, rate=None, stall_after=None, stall_timeout=30,
+                 only=None, **kw):
         self.delay, self.rate = delay, rate
         self.stall_after, self.stall_timeout = stall_after, stall_timeout
+        self.only = set(only) if only else None
         self._release = threading.Event()
         super().__init__(backend, **kw)
 
     def release(self):
         self._release.set()
+
+    def stall(self, after):
+        """Stalls the next blob GETs again, after `after` bytes."""
+        self.stall_after = after
+        self._release.clear()
 
     def stop(self):
         self.release()
@@ -648,6 +656,9 @@ class SlowFront(Front):
         data = self.fetch_blob(repo, digest)
         if data is None:
             return False
+        if self.only is not None and digest not in self.only:
+            self.serve_blob_bytes(h, digest, data)
+            return True
         if self.delay:
             time.sleep(self.delay)
         if self.stall_after is None:

@@ -281,11 +281,14 @@ def test_diffid_mismatch_fails_the_pull(kegd, registry, pushed_images):
     msg = end["error"]["message"]
     assert lie in msg and bad.diff_id in msg, msg
     assert ref not in images(kegd)
+    # Layers unpack in parallel: the good base's extraction, when it was
+    # still running, is cancelled and goes soon after.
+    wait_for(lambda: not [k for k in snapshots(kegd) if k.startswith("extract-")],
+             "the cancelled extraction to go")
     snaps = snapshots(kegd)
     # The good base layer may stay committed (shared, like containerd); nothing
     # of the lying one does.
     assert set(snaps) <= {good.diff_id}, snaps
-    assert not [k for k in snaps if k.startswith("extract-")]
 
 
 @pytest.mark.parametrize("entries", [
@@ -363,3 +366,174 @@ def test_two_pulls_of_one_chain_share_one_unpack(kegd, registry):
     assert keys == [img.layers[0].diff_id]
     # One unpack worker served both (kegd logs each at debug level).
     assert len(re.findall(r"unpack: worker \d+ into ", kegd.log())) == 1, kegd.log()
+
+
+# --- parallel unpack -------------------------------------------------------------
+
+def op_layers(kegd, op_id):
+    """{digest: layer progress} of a running (or ended) pull operation."""
+    op = kegd.get("/v1/operations/" + op_id).json()
+    return op, {b["digest"]: b for b in op.get("progress", {}).get("blobs", [])
+                if b["kind"] == "layer"}
+
+
+def wait_op_end(kegd, op_id):
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        op = kegd.get("/v1/operations/" + op_id).json()
+        if op["state"] != "running":
+            return op
+        assert time.monotonic() < deadline, op
+        time.sleep(0.05)
+
+
+def stalled_base_pull(kegd, front_factory, ref_of, base_digest, **opts):
+    """Starts a pull through a front that stalls the base layer's blob after
+    1 KiB; returns (front, operation id)."""
+    front = front_factory("slow", stall_after=1024, stall_timeout=60, only=[base_digest])
+    r = kegd.post("/v1/images/pull", dict(opts, ref=ref_of(front)))
+    assert r.status_code == 202, r.text
+    return front, r.json()["id"]
+
+
+def let_base_through(front):
+    front.stall_after = None    # the retry (a Range request) is served in full
+    front.release()
+
+
+def uppers_extracted(kegd, op_id, base, uppers):
+    op, layers = op_layers(kegd, op_id)
+    assert op["state"] == "running", op
+    if not all(layers.get(d, {}).get("unpack") == "extracted" for d in uppers):
+        return None
+    return layers
+
+
+@pytest.mark.parametrize("snapshotter", ["overlayfs", "native"])
+def test_upper_layers_unpack_before_the_base_arrives(kegd, pushed_images, front_factory,
+                                                     tmpdir_, mounts, snapshotter):
+    p = pushed_images["multilayer"]
+    base, uppers = p.layer_digests[0], p.layer_digests[1:]
+    assert len(set(p.layer_digests)) == 3
+    front, op_id = stalled_base_pull(kegd, front_factory, p.ref_on, base,
+                                     snapshotter=snapshotter)
+    chain = chain_ids(diff_ids_of(p.image))
+    if snapshotter == "overlayfs":
+        # Every upper layer is extracted while the base still downloads.
+        layers = wait_for(lambda: uppers_extracted(kegd, op_id, base, uppers),
+                          "the upper layers' extraction", timeout=TIMEOUT)
+        assert layers[base]["state"] == "downloading", layers[base]
+        assert layers[base]["unpack"] == "waiting", layers[base]
+        snaps = snapshots(kegd, snapshotter)
+        extracting = [s for k, s in snaps.items() if k.startswith("extract-")]
+        assert len(extracting) == 2, snaps
+        # Parentless active snapshots, dropped by a crash; nothing committed yet.
+        assert all(s["kind"] == "active" and "parent" not in s and
+                   s["labels"].get(TRANSIENT) for s in extracting), extracting
+        assert not set(chain) & set(snaps)
+    else:
+        # native copies the parent: nothing above the base starts before it.
+        wait_for(lambda: all(op_layers(kegd, op_id)[1].get(d, {}).get("state") == "done"
+                             for d in uppers), "the upper blobs")
+        time.sleep(0.5)
+        op, layers = op_layers(kegd, op_id)
+        assert op["state"] == "running", op
+        assert all(layers[d]["unpack"] in ("waiting", "unpacking") for d in uppers), layers
+        assert snapshots(kegd, snapshotter) == {}
+    let_base_through(front)
+    op = wait_op_end(kegd, op_id)
+    assert op["state"] == "done", op
+    assert all(b["unpack"] == "unpacked" for b in op["progress"]["blobs"]
+               if b["kind"] == "layer"), op
+    snaps = snapshots(kegd, snapshotter)
+    assert set(snaps) == set(chain), snaps
+    for i, c in enumerate(chain):
+        assert snaps[c]["kind"] == "committed"
+        assert snaps[c].get("parent") == (chain[i - 1] if i else None)
+    # The merged tree is umoci's.
+    expected = umoci_tree(p.image, tmpdir_)
+    target = os.path.join(tmpdir_, "mnt")
+    os.mkdir(target)
+    r = kegd.keg("images", "mount", "--snapshotter", snapshotter, p.ref_on(front), target)
+    mounts.targets.append(target)
+    assert r.returncode == 0, r.stderr
+    assert tree(target) == expected
+    for path in p.image.expect_absent:
+        assert not os.path.lexists(target + path)
+
+
+def lying_base_image(registry, repo):
+    """Three layers; the config lies about the base's diffID."""
+    # Incompressible: the blob is well over the 1 KiB the front lets through.
+    base = ib.Layer.from_entries([ib.tdir("etc"), ib.tfile("etc/base", os.urandom(50000))])
+    up1 = ib.Layer.from_entries([ib.tfile("etc/one", "1\n")])
+    up2 = ib.Layer.from_entries([ib.tfile("etc/two", "2\n"), ib.tfile("etc/.wh.base", "")])
+    lie = "sha256:" + "cd" * 32
+    ref, img = push_raw(registry, repo, [base, up1, up2],
+                        diff_ids=[lie, up1.diff_id, up2.diff_id])
+    return img, lie
+
+
+def test_base_failure_removes_the_extracted_uppers(kegd, registry, front_factory):
+    img, lie = lying_base_image(registry, "unpack-lying-base")
+    base, uppers = img.layers[0].digest, [l.digest for l in img.layers[1:]]
+    front, op_id = stalled_base_pull(kegd, front_factory,
+                                     lambda f: f.ref("unpack-lying-base:latest"), base)
+    wait_for(lambda: uppers_extracted(kegd, op_id, base, uppers),
+             "the upper layers' extraction", timeout=TIMEOUT)
+    assert len([k for k in snapshots(kegd) if k.startswith("extract-")]) == 2
+    let_base_through(front)
+    op = wait_op_end(kegd, op_id)
+    assert op["state"] == "failed", op
+    assert op["error"]["code"] == "failed_precondition", op
+    assert lie in op["error"]["message"], op
+    # Nothing of any layer stays: the uppers' trees went with the base.
+    wait_for(lambda: snapshots(kegd) == {}, "the extraction snapshots to go")
+    assert "unpack-lying-base" not in str(list(images(kegd)))
+    assert len(re.findall(r"unpack: worker \d+ into ", kegd.log())) == 3, kegd.log()
+
+
+def test_kill9_during_parallel_unpack_then_repair(kegd, pushed_images, front_factory):
+    p = pushed_images["multilayer"]
+    base, uppers = p.layer_digests[0], p.layer_digests[1:]
+    chain = chain_ids(diff_ids_of(p.image))
+    front, op_id = stalled_base_pull(kegd, front_factory, p.ref_on, base)
+    wait_for(lambda: uppers_extracted(kegd, op_id, base, uppers),
+             "the upper layers' extraction", timeout=TIMEOUT)
+    kegd.kill9()
+    let_base_through(front)
+    kegd.start()
+    # The parentless extractions were transient: dropped, directories too.
+    assert snapshots(kegd) == {}
+    d = os.path.join(kegd.root, "snapshots", "overlayfs")
+    wait_for(lambda: not [n for n in os.listdir(d) if not n.startswith("trash-")],
+             "the repair's removals")
+    # Pulled again: the uppers are extracted before the base (lower ids),
+    # then committed onto it.
+    front.stall(1024)
+    r = kegd.post("/v1/images/pull", {"ref": p.ref_on(front)})
+    assert r.status_code == 202, r.text
+    op_id = r.json()["id"]
+    wait_for(lambda: uppers_extracted(kegd, op_id, base, uppers),
+             "the upper layers' extraction", timeout=TIMEOUT)
+    let_base_through(front)
+    op = wait_op_end(kegd, op_id)
+    assert op["state"] == "done", op
+    assert set(snapshots(kegd)) == set(chain)
+    ids = sorted(int(n) for n in os.listdir(d) if n.isdigit())
+    assert len(ids) == 3, os.listdir(d)
+    # The base has the highest id; its children lower ones. When its
+    # directory is lost, the whole chain goes at the next start.
+    kegd.kill9()
+    shutil.rmtree(os.path.join(d, str(ids[-1])))
+    kegd.start()
+    assert snapshots(kegd) == {}
+    rep = [x for x in kegd.get("/v1/plugins").json()["plugins"]
+           if x["id"] == "overlayfs"][0]["info"]["repair"]
+    assert rep["missing"] == 3, rep
+    wait_for(lambda: not [n for n in os.listdir(d) if not n.startswith("trash-")],
+             "the repair's removals")
+    assert "directory is missing" in kegd.log()
+    # And the image pulls whole again.
+    pull_ok(kegd, p.ref_on(front))
+    assert set(snapshots(kegd)) == set(chain)
