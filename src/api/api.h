@@ -15,5 +15,7 @@ extern const struct http_route api_import_routes[];
 extern const struct http_route api_export_routes[];
 extern const struct http_route api_snapshot_routes[];
 extern const struct http_route api_mount_routes[];
+extern const struct http_route api_container_routes[];
+extern const struct http_route api_task_routes[];
 
 #endif

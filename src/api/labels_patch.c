@@ -19,12 +19,16 @@ relabel(struct kegd *d, const struct labeled_kind *k, const char *ns, const char
 	if (res != STORE_OK)
 		return res;
 	json_t *merged = labels_merge(json_object_get(row, "labels"), patch);
-	json_decref(row);
 	res = json_object_size(merged) > LABELS_MAX_COUNT ? STORE_EXISTS :
 	    k->set_labels(d->store, ns, id, merged, time_now_ns());
-	if (res == STORE_OK && event_bus_publish(d->bus, ns, k->topic,
-	    json_pack("{s:s,s:O}", k->id_field, id, "labels", merged)) < 0)
+	json_t *payload = json_pack("{s:s,s:O}", k->id_field, id, "labels", merged);
+	if (k->event_extra)
+		k->event_extra(row, payload);
+	if (res == STORE_OK && event_bus_publish(d->bus, ns, k->topic, payload) < 0)
 		res = STORE_ERROR;
+	else if (res != STORE_OK)
+		json_decref(payload);
+	json_decref(row);
 	json_decref(merged);
 	return res;
 }

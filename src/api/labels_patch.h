@@ -22,6 +22,8 @@ struct labeled_kind {
 	    const json_t *labels, int64_t now_ns);
 	/* Adds what GET shows beyond the row (may be NULL). */
 	void (*decorate)(struct kegd *d, const char *ns, json_t *resource);
+	/* Adds the row's other fields the update event carries (may be NULL). */
+	void (*event_extra)(const json_t *row, json_t *payload);
 };
 
 /* The whole PATCH: replies in every case. */

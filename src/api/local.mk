@@ -12,5 +12,8 @@ libkegapi_a_SOURCES = \
 	src/api/content.c \
 	src/api/snapshots.c \
 	src/api/mount.c \
+	src/api/containers.c \
+	src/api/tasks.c src/api/tasks_api.h src/api/tasks_common.c \
+	src/api/tasks_exec.c src/api/tasks_io.c \
 	src/api/import.c \
 	src/api/export.c

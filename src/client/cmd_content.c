@@ -64,12 +64,10 @@ write_chunk(const char *data, size_t len, void *arg)
 static int
 run_get(struct keg_context *ctx, int argc, char **argv)
 {
-	int rc = resource_no_options(ctx, argc, argv);
+	int rc = resource_operands(ctx, argc, argv, 1, "a digest is needed",
+	    "one digest at a time");
 	if (rc >= 0)
 		return rc;
-	if (argc - optind != 1)
-		return cmd_usage_error(ctx, argc == optind ? "a digest is needed" :
-		    "one digest at a time");
 	char *blob_path = resource_path("content", argv[optind]);
 	char *path = xasprintf("%s/blob", blob_path);
 	struct blob_out out = { false };
@@ -88,22 +86,15 @@ run_get(struct keg_context *ctx, int argc, char **argv)
 static int
 run_remove(struct keg_context *ctx, int argc, char **argv)
 {
-	int rc = resource_no_options(ctx, argc, argv);
-	if (rc >= 0)
-		return rc;
-	if (optind >= argc)
-		return cmd_usage_error(ctx, "a digest is needed");
-	return resource_remove_each(ctx, "content", argv + optind, argc - optind);
+	return resource_remove_command(ctx, argc, argv, "content", "a digest is needed");
 }
 
 static int
 run_label(struct keg_context *ctx, int argc, char **argv)
 {
-	int rc = resource_no_options(ctx, argc, argv);
+	int rc = resource_operands(ctx, argc, argv, 0, "a digest is needed", NULL);
 	if (rc >= 0)
 		return rc;
-	if (optind >= argc)
-		return cmd_usage_error(ctx, "a digest is needed");
 	char *path = resource_path("content", argv[optind]);
 	rc = resource_labels(ctx, path, argv + optind + 1, argc - optind - 1);
 	free(path);

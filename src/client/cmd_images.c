@@ -75,32 +75,20 @@ run_list(struct keg_context *ctx, int argc, char **argv)
 static int
 run_inspect(struct keg_context *ctx, int argc, char **argv)
 {
-	int rc = resource_no_options(ctx, argc, argv);
+	int rc = resource_operands(ctx, argc, argv, 1, "a reference is needed",
+	    "one reference at a time");
 	if (rc >= 0)
 		return rc;
-	if (argc - optind != 1)
-		return cmd_usage_error(ctx, argc == optind ? "a reference is needed" :
-		    "one reference at a time");
 	char *path = resource_path("images", argv[optind]);
-	json_t *image;
-	enum api_result res = api_call(ctx->api, "GET", path, NULL, &image);
+	rc = resource_show(ctx, path, NULL, NULL);
 	free(path);
-	if (res != API_OK)
-		return cmd_api_error(ctx);
-	rc = output_json(image);
-	json_decref(image);
-	return rc < 0 ? cmd_output_error() : EXIT_OK;
+	return rc;
 }
 
 static int
 run_remove(struct keg_context *ctx, int argc, char **argv)
 {
-	int rc = resource_no_options(ctx, argc, argv);
-	if (rc >= 0)
-		return rc;
-	if (optind >= argc)
-		return cmd_usage_error(ctx, "a reference is needed");
-	return resource_remove_each(ctx, "images", argv + optind, argc - optind);
+	return resource_remove_command(ctx, argc, argv, "images", "a reference is needed");
 }
 
 static int
@@ -144,11 +132,9 @@ run_tag(struct keg_context *ctx, int argc, char **argv)
 static int
 run_label(struct keg_context *ctx, int argc, char **argv)
 {
-	int rc = resource_no_options(ctx, argc, argv);
+	int rc = resource_operands(ctx, argc, argv, 0, "a reference is needed", NULL);
 	if (rc >= 0)
 		return rc;
-	if (optind >= argc)
-		return cmd_usage_error(ctx, "a reference is needed");
 	char *path = resource_path("images", argv[optind]);
 	rc = resource_labels(ctx, path, argv + optind + 1, argc - optind - 1);
 	free(path);

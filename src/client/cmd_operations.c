@@ -58,12 +58,10 @@ run_list(struct keg_context *ctx, int argc, char **argv)
 static int
 run_watch(struct keg_context *ctx, int argc, char **argv)
 {
-	int rc = resource_no_options(ctx, argc, argv);
+	int rc = resource_operands(ctx, argc, argv, 1, "an operation id is needed",
+	    "one operation at a time");
 	if (rc >= 0)
 		return rc;
-	if (argc - optind != 1)
-		return cmd_usage_error(ctx, argc == optind ? "an operation id is needed" :
-		    "one operation at a time");
 	char *path = resource_path("operations", argv[optind]);
 	struct op_follow f = { .path = path };
 	rc = op_follow(ctx, &f);
@@ -75,11 +73,9 @@ run_watch(struct keg_context *ctx, int argc, char **argv)
 static int
 run_cancel(struct keg_context *ctx, int argc, char **argv)
 {
-	int rc = resource_no_options(ctx, argc, argv);
+	int rc = resource_operands(ctx, argc, argv, 0, "an operation id is needed", NULL);
 	if (rc >= 0)
 		return rc;
-	if (optind >= argc)
-		return cmd_usage_error(ctx, "an operation id is needed");
 	rc = EXIT_OK;
 	for (int i = optind; i < argc; i++) {
 		char *path = resource_path("operations", argv[i]);

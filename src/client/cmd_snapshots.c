@@ -328,11 +328,13 @@ joined_options(const json_t *m)
 	return out;
 }
 
-/* With a target, the mount(8) commands that mount it there, as ctr prints
- * them; else a table. */
+/* The reply's mounts: with a target, the mount(8) commands that mount it
+ * there, as ctr prints them; else a table. */
 static void
-print_mounts(const json_t *mounts, const char *target)
+print_mounts(const json_t *reply, const void *arg)
 {
+	const json_t *mounts = json_object_get(reply, "mounts");
+	const char *target = arg;
 	static const char *const headers[] = { "TYPE", "SOURCE", "OPTIONS" };
 	struct table *t = target ? NULL : table_new(3, headers);
 	size_t i;
@@ -366,18 +368,9 @@ run_mounts(struct keg_context *ctx, int argc, char **argv)
 	if (n < 1 || n > 2)
 		return cmd_usage_error(ctx, n < 1 ? "a key is needed" : "too many arguments");
 	char *path = snap_path(&o, argv[optind], "mounts");
-	json_t *reply;
-	enum api_result res = api_call(ctx->api, "GET", path, NULL, &reply);
+	rc = resource_show(ctx, path, print_mounts, n == 2 ? argv[optind + 1] : NULL);
 	free(path);
-	if (res != API_OK)
-		return cmd_api_error(ctx);
-	rc = 0;
-	if (ctx->format == FORMAT_JSON)
-		rc = output_json(reply);
-	else
-		print_mounts(json_object_get(reply, "mounts"), n == 2 ? argv[optind + 1] : NULL);
-	json_decref(reply);
-	return rc < 0 ? cmd_output_error() : EXIT_OK;
+	return rc;
 }
 
 /* ---- usage --------------------------------------------------------------- */

@@ -69,5 +69,8 @@ extern const struct keg_command cmd_images;
 extern const struct keg_command cmd_content;
 extern const struct keg_command cmd_operations;
 extern const struct keg_command cmd_snapshots;
+extern const struct keg_command cmd_containers;
+extern const struct keg_command cmd_tasks;
+extern const struct keg_command cmd_run;
 
 #endif

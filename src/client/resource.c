@@ -35,6 +35,16 @@ resource_remove_each(struct keg_context *ctx, const char *collection, char **nam
 }
 
 int
+resource_remove_command(struct keg_context *ctx, int argc, char **argv,
+    const char *collection, const char *missing)
+{
+	int rc = resource_operands(ctx, argc, argv, 0, missing, NULL);
+	if (rc >= 0)
+		return rc;
+	return resource_remove_each(ctx, collection, argv + optind, argc - optind);
+}
+
+int
 resource_print_changed(const struct keg_context *ctx, json_t *reply)
 {
 	int rc = ctx->format == FORMAT_JSON && reply != NULL ? output_json(reply) : 0;
@@ -100,6 +110,36 @@ resource_no_options(struct keg_context *ctx, int argc, char **argv)
 	};
 	int opt = cmd_getopt(ctx, argc, argv, "h", help_only);
 	return opt == -1 ? -1 : cmd_opt_exit(opt);
+}
+
+int
+resource_operands(struct keg_context *ctx, int argc, char **argv, int max,
+    const char *missing, const char *too_many)
+{
+	int rc = resource_no_options(ctx, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (optind >= argc)
+		return cmd_usage_error(ctx, "%s", missing);
+	if (max > 0 && argc - optind > max)
+		return cmd_usage_error(ctx, "%s", too_many);
+	return -1;
+}
+
+int
+resource_show(struct keg_context *ctx, const char *path,
+    void (*print)(const json_t *reply, const void *arg), const void *arg)
+{
+	json_t *reply;
+	if (api_call(ctx->api, "GET", path, NULL, &reply) != API_OK)
+		return cmd_api_error(ctx);
+	int rc = 0;
+	if (print == NULL || ctx->format == FORMAT_JSON)
+		rc = output_json(reply);
+	else
+		print(reply, arg);
+	json_decref(reply);
+	return rc < 0 ? cmd_output_error() : EXIT_OK;
 }
 
 static int

@@ -17,6 +17,11 @@ char *resource_path(const char *collection, const char *name);
 int resource_remove_each(struct keg_context *ctx, const char *collection,
     char **names, int n);
 
+/* The whole `rm NAME...` command: -h only, then resource_remove_each;
+ * missing is the usage error without a name. */
+int resource_remove_command(struct keg_context *ctx, int argc, char **argv,
+    const char *collection, const char *missing);
+
 /* Without args, prints the resource's labels (one KEY=VALUE a line, or the
  * object with --format json); with them, sets (KEY=VALUE) and removes
  * (KEY=) labels by PATCH. */
@@ -45,5 +50,16 @@ int resource_list(struct keg_context *ctx, int argc, char **argv, const struct l
 
 /* A command that takes only -h: returns -1 to go on, else the status. */
 int resource_no_options(struct keg_context *ctx, int argc, char **argv);
+
+/* A command that takes only -h, then at least one operand and, when max is
+ * not 0, at most max: -1 to go on (the operands from optind), else the
+ * status after a usage error, missing (none given) or too_many. */
+int resource_operands(struct keg_context *ctx, int argc, char **argv, int max,
+    const char *missing, const char *too_many);
+
+/* GET path and print the answer: as JSON with --format json or when print
+ * is NULL, else by print(reply, arg). Returns the exit status. */
+int resource_show(struct keg_context *ctx, const char *path,
+    void (*print)(const json_t *reply, const void *arg), const void *arg);
 
 #endif

@@ -1,5 +1,6 @@
 #include "common/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -117,4 +118,19 @@ fd_set_cloexec(int fd)
 	if (flags < 0)
 		return -1;
 	return fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+void
+fd_cloexec_all(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	if (dir == NULL)
+		return;
+	while ((e = readdir(dir)) != NULL) {
+		int fd = atoi(e->d_name);
+		if (fd > 2 && fd != dirfd(dir))
+			fd_set_cloexec(fd);
+	}
+	closedir(dir);
 }

@@ -20,5 +20,9 @@ int mkdir_p(const char *dir, unsigned mode);
 
 /* Set FD_CLOEXEC on fd; children never inherit the daemon's descriptors. */
 int fd_set_cloexec(int fd);
+/* Sets FD_CLOEXEC on every open descriptor above 2: libraries (libcurl's
+ * sockets and wake-up pair) open some without it, and the daemon must not
+ * pass them to runc, a shim or a container. Run before forking those. */
+void fd_cloexec_all(void);
 
 #endif

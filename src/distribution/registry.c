@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -322,6 +323,16 @@ attempt_url(struct registry_request *rr, const char *domain)
 	return url;
 }
 
+/* libcurl makes its sockets without SOCK_CLOEXEC; kegd forks runtimes and
+ * shims that outlive it, so every connection is made close-on-exec here. */
+static curl_socket_t
+open_cloexec_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	(void)arg;
+	(void)purpose;
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
 static void
 set_tls(struct registry_request *rr, const char *domain)
 {
@@ -382,6 +393,7 @@ start_attempt(struct registry_request *rr)
 	curl_easy_setopt(rr->easy, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(rr->easy, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(rr->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(rr->easy, CURLOPT_OPENSOCKETFUNCTION, open_cloexec_socket);
 	curl_easy_setopt(rr->easy, CURLOPT_CONNECTTIMEOUT, (long)rr->reg->cfg.connect_timeout_s);
 	curl_easy_setopt(rr->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(rr->easy, CURLOPT_LOW_SPEED_TIME, (long)rr->reg->cfg.stall_timeout_s);

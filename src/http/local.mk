@@ -7,4 +7,5 @@ libkeghttp_a_SOURCES = \
 	src/http/server.c src/http/server.h \
 	src/http/response.c src/http/response.h \
 	src/http/router.c src/http/router.h \
-	src/http/sse.c src/http/sse.h
+	src/http/sse.c src/http/sse.h \
+	src/http/hijack.c src/http/hijack.h

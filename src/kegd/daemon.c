@@ -30,6 +30,7 @@
 #include "ops/operation.h"
 #include "snapshots/service.h"
 #include "store/db.h"
+#include "tasks/service.h"
 
 #define SHUTDOWN_GRACE_SECONDS 5
 
@@ -47,6 +48,8 @@ kegd_build_router(void)
 	http_router_add_table(r, api_export_routes);
 	http_router_add_table(r, api_snapshot_routes);
 	http_router_add_table(r, api_mount_routes);
+	http_router_add_table(r, api_container_routes);
+	http_router_add_table(r, api_task_routes);
 	return r;
 }
 
@@ -135,6 +138,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("received %s, shutting down", strsignal((int)sig));
 	event_bus_close_all(d->bus);
 	operations_close_watchers(d->ops);
+	tasks_close_waiters(d->tasks);
 	struct timeval tv = { SHUTDOWN_GRACE_SECONDS, 0 };
 	event_add(d->shutdown_timer, &tv);
 	http_server_shutdown(d->http, shutdown_done, d);
@@ -200,6 +204,24 @@ start_snapshots(struct kegd *d)
 	return 0;
 }
 
+/* Tasks come after snapshots (a task's rootfs is one) and watch every
+ * shim of the task rows again before the socket opens. */
+static int
+start_tasks(struct kegd *d)
+{
+	char *err = NULL;
+	const struct kegd_config *c = d->cfg;
+	struct tasks_config tc = { d->base, d->store, d->bus, d->snapshots, c->root, c->state,
+		c->log_root, c->runtime_binary, c->shim_binary };
+	d->tasks = tasks_open(&tc, &err);
+	if (d->tasks == NULL) {
+		log_error("tasks: %s", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 start_components(struct kegd *d)
 {
@@ -222,8 +244,12 @@ start_components(struct kegd *d)
 		return -1;
 	}
 	d->bus = event_bus_new(d->base, d->store, &d->cfg->events);
-	if (start_image_components(d) < 0 || start_snapshots(d) < 0)
+	if (start_image_components(d) < 0 || start_snapshots(d) < 0 || start_tasks(d) < 0)
 		return -1;
+	/* What libraries opened without O_CLOEXEC (libcurl's wake-up socket
+	 * pair) must not reach the runtimes and shims forked later. Sockets
+	 * made afterwards are close-on-exec at their source. */
+	fd_cloexec_all();
 	d->router = kegd_build_router();
 	d->http = http_server_new(d->base, &d->cfg->http, dispatch, d);
 	http_server_set_stream_body(d->http, streams_body);
@@ -287,6 +313,7 @@ kegd_teardown(struct kegd *d)
 	/* Cancelled unpacks are reaped and their snapshots removed while
 	 * the snapshot service still runs. */
 	unpacker_drain(d->unpacker);
+	tasks_close(d->tasks);
 	snapshots_close(d->snapshots);
 	unpacker_free(d->unpacker);
 	downloads_free(d->downloads);

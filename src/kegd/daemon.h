@@ -16,6 +16,7 @@ struct event_bus;
 struct operations;
 struct registry;
 struct snapshots;
+struct tasks;
 struct http_router;
 struct http_server;
 struct store;
@@ -32,6 +33,7 @@ struct kegd {
 	struct downloads *downloads;
 	struct operations *ops;
 	struct snapshots *snapshots;
+	struct tasks *tasks;
 	struct unpacker *unpacker;
 	struct event *sig_term, *sig_int, *shutdown_timer;
 	int lock_fd;

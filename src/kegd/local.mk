@@ -8,6 +8,6 @@ libkegd_a_SOURCES = \
 kegd_CFLAGS = $(AM_CFLAGS) $(KEGD_CFLAGS)
 kegd_SOURCES = src/kegd/main.c
 # Order matters for static libraries: users before what they use.
-KEGD_INTERNAL_LIBS = libkegd.a libkegapi.a libkegsnapshots.a libkegsnapshotters.a libkegimages.a libkegunpack.a libkegops.a libkegdist.a \
-	libkegcontent.a libkegevents.a libkegstore.a libkeghttp.a libkegimages.a libkegcommon.a
+KEGD_INTERNAL_LIBS = libkegd.a libkegapi.a libkegtasks.a libkegcontainers.a libkegsnapshots.a libkegsnapshotters.a libkegimages.a libkegunpack.a libkegops.a libkegdist.a \
+	libkegcontent.a libkegevents.a libkegstore.a libkeghttp.a libkegimages.a libkegoci.a libkegruntime.a libkegcommon.a
 kegd_LDADD = $(KEGD_INTERNAL_LIBS) $(KEGD_LIBS)

@@ -17,12 +17,13 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: kegd [--root DIR] [--state DIR] [--address SOCK] [--config FILE]\n"
-	    "            [--log-level error|warn|info|debug]\n"
+	    "            [--log-root DIR] [--log-level error|warn|info|debug]\n"
 	    "       kegd --routes | --version | --help\n"
 	    "\n"
 	    "  --root DIR       persistent data (default " KEGD_DEFAULT_ROOT ")\n"
 	    "  --state DIR      runtime state (default " KEGD_DEFAULT_STATE ")\n"
 	    "  --address SOCK   API socket (default " KEGD_DEFAULT_ADDRESS ")\n"
+	    "  --log-root DIR   task logs (default " KEGD_DEFAULT_LOG_ROOT ")\n"
 	    "  --config FILE    JSON settings; command-line options win\n"
 	    "  --routes         print the API's routes and exit\n");
 }
@@ -45,7 +46,7 @@ set_string(char **field, const char *value)
 	*field = xstrdup(value);
 }
 
-enum { OPT_ROOT = 1, OPT_STATE, OPT_ADDRESS, OPT_CONFIG, OPT_LOG_LEVEL, OPT_ROUTES,
+enum { OPT_ROOT = 1, OPT_STATE, OPT_ADDRESS, OPT_CONFIG, OPT_LOG_LEVEL, OPT_LOG_ROOT, OPT_ROUTES,
 	OPT_VERSION, OPT_HELP };
 
 static const struct option options[] = {
@@ -54,6 +55,7 @@ static const struct option options[] = {
 	{ "address", required_argument, NULL, OPT_ADDRESS },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "log-root", required_argument, NULL, OPT_LOG_ROOT },
 	{ "routes", no_argument, NULL, OPT_ROUTES },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -95,6 +97,7 @@ parse_args(struct kegd_config *cfg, int argc, char **argv)
 		case OPT_STATE: set_string(&cfg->state, optarg); break;
 		case OPT_ADDRESS: set_string(&cfg->address, optarg); break;
 		case OPT_LOG_LEVEL: set_string(&cfg->log_level, optarg); break;
+		case OPT_LOG_ROOT: set_string(&cfg->log_root, optarg); break;
 		case OPT_CONFIG: break;
 		case OPT_ROUTES: print_routes(); return 1;
 		case OPT_VERSION: printf("kegd %s (%s)\n", PACKAGE_VERSION, KEG_REVISION); return 1;
@@ -110,8 +113,10 @@ parse_args(struct kegd_config *cfg, int argc, char **argv)
 		fprintf(stderr, "kegd: unknown log level %s\n", cfg->log_level);
 		return -1;
 	}
-	if (cfg->root[0] != '/' || cfg->state[0] != '/' || cfg->address[0] != '/') {
-		fprintf(stderr, "kegd: --root, --state and --address must be absolute paths\n");
+	if (cfg->root[0] != '/' || cfg->state[0] != '/' || cfg->address[0] != '/' ||
+	    cfg->log_root[0] != '/') {
+		fprintf(stderr, "kegd: --root, --state, --address and --log-root must be "
+		    "absolute paths\n");
 		return -1;
 	}
 	return 0;

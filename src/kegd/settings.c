@@ -25,6 +25,8 @@ kegd_config_defaults(struct kegd_config *cfg)
 	cfg->max_concurrent_unpacks = 2;
 	cfg->ingest_max_age_s = 24 * 3600;
 	cfg->snapshotter = xstrdup("overlayfs");
+	cfg->log_root = xstrdup(KEGD_DEFAULT_LOG_ROOT);
+	cfg->runtime_binary = xstrdup("runc");
 }
 
 void
@@ -37,6 +39,9 @@ kegd_config_free(struct kegd_config *cfg)
 	free(cfg->socket_group);
 	free(cfg->registry_auth_file);
 	free(cfg->snapshotter);
+	free(cfg->log_root);
+	free(cfg->runtime_binary);
+	free(cfg->shim_binary);
 	json_decref(cfg->registries);
 }
 
@@ -78,6 +83,9 @@ static const struct setting settings[] = {
 	{ "max_concurrent_unpacks", SET_INT, OFF(max_concurrent_unpacks), 1, 64 },
 	{ "ingest_max_age_s", SET_INT64, OFF(ingest_max_age_s), 0, 365LL * 24 * 3600 },
 	{ "snapshotter", SET_STRING, OFF(snapshotter), 0, 0 },
+	{ "log_root", SET_STRING, OFF(log_root), 0, 0 },
+	{ "runtime_binary", SET_STRING, OFF(runtime_binary), 0, 0 },
+	{ "shim_binary", SET_STRING, OFF(shim_binary), 0, 0 },
 	{ NULL, 0, 0, 0, 0 },
 };
 

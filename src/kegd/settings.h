@@ -14,6 +14,7 @@
 #define KEGD_DEFAULT_ROOT "/var/lib/keg"
 #define KEGD_DEFAULT_STATE "/run/keg"
 #define KEGD_DEFAULT_ADDRESS "/run/keg/keg.sock"
+#define KEGD_DEFAULT_LOG_ROOT "/var/log/keg"
 
 struct kegd_config {
 	char *root;
@@ -32,6 +33,9 @@ struct kegd_config {
 	int max_concurrent_unpacks;	/* layers unpacked at once, all pulls */
 	int64_t ingest_max_age_s;	/* older partial downloads are removed */
 	char *snapshotter;		/* the default: overlayfs or native */
+	char *log_root;			/* task logs: LOG_ROOT/<ns>/<id>.log */
+	char *runtime_binary;		/* runc-compatible; a name in PATH or a path */
+	char *shim_binary;		/* NULL: kegd-shim next to kegd */
 };
 
 void kegd_config_defaults(struct kegd_config *cfg);

@@ -6,4 +6,6 @@ libkegstore_a_SOURCES = \
 	src/store/namespaces.c src/store/namespaces.h \
 	src/store/labels.c src/store/labels.h \
 	src/store/content.c src/store/content.h \
-	src/store/images.c src/store/images.h
+	src/store/images.c src/store/images.h \
+	src/store/containers.c src/store/containers.h \
+	src/store/tasks.c src/store/tasks.h

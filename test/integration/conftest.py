@@ -50,6 +50,7 @@ class Kegd:
         self.sock = os.path.join(base, "keg.sock")
         self.log_path = os.path.join(base, "kegd.log")
         self.config_path = os.path.join(base, "kegd.json")
+        self.log_root = os.path.join(base, "logs")
         os.makedirs(base, exist_ok=True)
         cfg = dict(TEST_CONFIG)
         cfg.update(config or {})
@@ -64,7 +65,7 @@ class Kegd:
     def argv(self):
         return [KEGD, "--root", self.root, "--state", self.state,
                 "--address", self.sock, "--config", self.config_path,
-                "--log-level", "debug"] + self.extra_args
+                "--log-root", self.log_root, "--log-level", "debug"] + self.extra_args
 
     def start(self, timeout=10):
         log = open(self.log_path, "a")
@@ -204,8 +205,83 @@ def kegd_factory(tmpbase):
             k.stop()
         except Exception:
             pass
+        cleanup_tasks(k)
     for k in started:
         check_sanitizer_reports(k)
+
+
+# --- what a test's containers leave behind ------------------------------------------
+def _proc_start(pid):
+    """Field 22 of /proc/PID/stat, or None when the process is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rpartition(")")[2].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _proc_ppid(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("PPid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _shim_files(state):
+    for root, _dirs, files in os.walk(os.path.join(state, "tasks")):
+        if "shim.json" in files:
+            try:
+                with open(os.path.join(root, "shim.json")) as f:
+                    yield json.load(f)
+            except (OSError, ValueError):
+                pass
+
+
+def _mounts_under(path):
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = line.split()[4].replace("\\040", " ")
+            if mp == path or mp.startswith(path + "/"):
+                out.append(mp)
+    return sorted(out, key=len, reverse=True)
+
+
+def cleanup_tasks(k):
+    """Kills (by pid, checked against shim.json of THIS daemon's state dir)
+    the shims and container processes a test left, deletes their runtime
+    state and unmounts whatever is mounted under the state dir. Never by
+    name: other daemons and tests run on the same host."""
+    if not os.path.isdir(os.path.join(k.state, "tasks")):
+        return
+    for info in list(_shim_files(k.state)):
+        shim, start, pid = info.get("shim_pid"), info.get("shim_start"), info.get("pid")
+        if not shim or _proc_start(shim) != start:
+            continue
+        if pid and _proc_ppid(pid) == shim:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            os.kill(shim, signal.SIGKILL)
+        except OSError:
+            pass
+    runc_root = os.path.join(k.state, "runc")
+    if os.path.isdir(runc_root):
+        for ns in os.listdir(runc_root):
+            root = os.path.join(runc_root, ns)
+            for cid in os.listdir(root):
+                for rt in ("runc", "crun"):
+                    if shutil.which(rt):
+                        subprocess.run([rt, "--root", root, "delete", "--force", cid],
+                                       capture_output=True, timeout=30)
+    for mp in _mounts_under(k.state):
+        subprocess.run(["umount", "-l", mp], capture_output=True, timeout=30)
 
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",

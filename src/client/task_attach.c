@@ -1,0 +1,182 @@
+/* keg's end of an attach: the terminal in raw mode so every key (Ctrl-C
+ * too) reaches the process's tty, bytes copied both ways with poll, and
+ * SIGWINCH turned into POST .../resize. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "client/api_upgrade.h"
+#include "client/task_io.h"
+#include "common/util.h"
+
+static struct termios saved_tty;
+static bool tty_raw;
+static int winch_pipe[2] = { -1, -1 };
+
+/* Also from atexit: whatever way keg ends, the terminal is usable. */
+static void
+restore_tty(void)
+{
+	if (tty_raw)
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_tty);
+	tty_raw = false;
+}
+
+static void
+raw_tty(void)
+{
+	static bool registered;
+	struct termios t;
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tty) < 0)
+		return;
+	t = saved_tty;
+	cfmakeraw(&t);
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &t) == 0)
+		tty_raw = true;
+	if (!registered)
+		atexit(restore_tty);
+	registered = true;
+}
+
+static void
+on_winch(int sig)
+{
+	int saved = errno;
+	(void)sig;
+	if (write(winch_pipe[1], "w", 1) < 0) {
+		/* full: a resize is already pending */
+	}
+	errno = saved;
+}
+
+static void
+watch_winch(void)
+{
+	if (winch_pipe[0] < 0 && pipe2(winch_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return;
+	struct sigaction sa = { .sa_handler = on_winch, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGWINCH, &sa, NULL);
+}
+
+static void
+send_resize(struct keg_context *ctx, const char *id, const char *eid)
+{
+	struct winsize ws;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
+		return;
+	char *path = task_path(id, eid, "resize");
+	json_t *body = json_pack("{s:i,s:i}", "width", ws.ws_col, "height", ws.ws_row);
+	/* A failed resize leaves the old size: not worth ending the session. */
+	api_call(ctx->api, "POST", path, body, NULL);
+	json_decref(body);
+	free(path);
+}
+
+/* One pass of copying: -1 ends the session (the process's side closed),
+ * 0 goes on. */
+static int
+pump(struct pollfd *fds, int sock)
+{
+	char buf[16384];
+	ssize_t n;
+	if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+		n = read(sock, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			return 0;
+		if (n <= 0 || fd_write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+			return -1;
+	}
+	if (fds[0].fd >= 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			return 0;
+		if (n <= 0) {
+			/* Our stdin ended: so does the process's. */
+			shutdown(sock, SHUT_WR);
+			fds[0].fd = -1;
+		} else if (fd_write_all(sock, buf, (size_t)n) < 0) {
+			fds[0].fd = -1;
+		}
+	}
+	return 0;
+}
+
+static void
+session_loop(struct keg_context *ctx, int sock, const char *id, const char *eid)
+{
+	struct pollfd fds[3] = {
+		{ STDIN_FILENO, POLLIN, 0 }, { sock, POLLIN, 0 }, { winch_pipe[0], POLLIN, 0 },
+	};
+	for (;;) {
+		if (poll(fds, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		if (fds[2].revents & POLLIN) {
+			char drain[64];
+			while (read(winch_pipe[0], drain, sizeof(drain)) > 0)
+				;
+			send_resize(ctx, id, eid);
+		}
+		if (pump(fds, sock) < 0)
+			return;
+	}
+}
+
+/* Connects to .../attach; -1 after printing why. */
+static int
+attach_connect(struct keg_context *ctx, const char *id, const char *eid,
+    struct buf *early)
+{
+	char err[512];
+	char *path = task_path(id, eid, "attach");
+	int fd = api_upgrade(ctx->address, ctx->ns, path, "keg-attach", early, err, sizeof(err));
+	free(path);
+	if (fd < 0)
+		fprintf(stderr, "keg: attaching: %s\n", err);
+	return fd;
+}
+
+/* The interactive session on an upgraded attach connection fd (early:
+ * output that came with the switch), the process started once attached
+ * when start is set. 0 when the process closed the stream, -1 on an error
+ * (printed). */
+static int
+attach_session(struct keg_context *ctx, int fd, const struct buf *early, const char *id,
+    const char *eid, bool start)
+{
+	if (early->len > 0 && fd_write_all(STDOUT_FILENO, early->data, early->len) < 0)
+		return -1;
+	if (start && task_start(ctx, id, eid) != EXIT_OK)
+		return -1;
+	watch_winch();
+	raw_tty();
+	send_resize(ctx, id, eid);
+	session_loop(ctx, fd, id, eid);
+	restore_tty();
+	signal(SIGWINCH, SIG_DFL);
+	return 0;
+}
+
+int
+task_attach_wait(struct keg_context *ctx, const char *id, const char *eid, bool start,
+    int *status)
+{
+	struct buf early = BUF_INIT;
+	int fd = attach_connect(ctx, id, eid, &early);
+	if (fd < 0)
+		return EXIT_FAIL;
+	int rc = attach_session(ctx, fd, &early, id, eid, start);
+	close(fd);
+	buf_free(&early);
+	return rc < 0 ? EXIT_FAIL : task_wait_status(ctx, id, eid, status);
+}
