@@ -653,7 +653,12 @@ def test_worker_is_confined_and_cancellable(work, mode):
         proc.stdin.write(head[:1000])  # inside the second entry: the worker must wait
         proc.stdin.flush()
         worker = worker_of(proc.pid)
-        time.sleep(0.3)  # let it confine itself and block on the pipe
+        # Let it confine itself and block on the pipe: poll, as a loaded
+        # machine may take a while to get there.
+        deadline = time.time() + 10
+        while time.time() < deadline and (os.readlink("/proc/%d/root" % worker) != t or
+                                          status_fields(worker)["Seccomp"].strip() != "2"):
+            time.sleep(0.05)
         fields = status_fields(worker)
         assert os.readlink("/proc/%d/root" % worker) == t
         assert fields["Seccomp"].strip() == "2"
