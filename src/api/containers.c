@@ -54,6 +54,45 @@ path_container(struct http_request *req, char **ns, const char **id)
 
 /* ---- list, get ----------------------------------------------------------- */
 
+struct listing {
+	char *const *filters;
+	char *buf;		/* the answer in one block (see list_containers) */
+	size_t len, cap, n;
+};
+
+static void
+put(struct listing *l, const char *s, size_t n)
+{
+	if (l->len + n > l->cap) {
+		l->cap = 2 * (l->len + n);
+		l->buf = xrealloc(l->buf, l->cap);
+	}
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+/* One container of the listing: its other members dumped, then the stored
+ * spec text spliced in unparsed as the last one. The spec is ~10 KB (the
+ * seccomp profile): parsing and dumping 1000 of them again took ~1 s. */
+static int
+list_one(json_t *meta, const char *spec, size_t spec_len, void *arg)
+{
+	struct listing *l = arg;
+	if (!api_labels_match(json_object_get(meta, "labels"), l->filters))
+		return 0;
+	char *text = json_dumps(meta, JSON_COMPACT);
+	if (text == NULL)
+		return -1;
+	if (l->n++ > 0)
+		put(l, ",", 1);
+	put(l, text, strlen(text) - 1);	/* {...} without its closing brace */
+	put(l, ",\"spec\":", 8);
+	put(l, spec, spec_len);
+	put(l, "}", 1);
+	free(text);
+	return 0;
+}
+
 static void
 list_containers(struct http_request *req, void *ctx)
 {
@@ -66,12 +105,18 @@ list_containers(struct http_request *req, void *ctx)
 		free(ns);
 		return;
 	}
-	json_t *list = store_container_list(d->store, ns);
-	if (list == NULL) {
+	/* One growing block rather than an evbuffer's 16 KB chains: a big
+	 * block lets malloc keep it for the next listing (its mmap threshold
+	 * adapts), where chains went back to the kernel after each answer and
+	 * were faulted in again, page by page — 60% of a listing's time. */
+	struct listing l = { .filters = filters };
+	put(&l, "{\"containers\":[", 15);
+	if (store_container_each(d->store, ns, list_one, &l) != 0) {
 		api_reply_store_error(req, "listing containers");
+		free(l.buf);
 	} else {
-		api_filter_by_labels(list, filters);
-		http_reply_json(req, 200, json_pack("{s:o}", "containers", list));
+		put(&l, "]}\n", 3);
+		http_reply_take(req, 200, "application/json", l.buf, l.len);
 	}
 	free(ns);
 	http_strv_free(filters);

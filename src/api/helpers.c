@@ -133,8 +133,8 @@ api_label_filters(struct http_request *req, char ***out)
 	return 0;
 }
 
-static bool
-labels_match(json_t *labels, char *const *filters)
+bool
+api_labels_match(json_t *labels, char *const *filters)
 {
 	for (char *const *f = filters; *f; f++) {
 		const char *eq = strchr(*f, '=');
@@ -151,6 +151,6 @@ void
 api_filter_by_labels(json_t *list, char *const *filters)
 {
 	for (size_t i = json_array_size(list); i-- > 0;)
-		if (!labels_match(json_object_get(json_array_get(list, i), "labels"), filters))
+		if (!api_labels_match(json_object_get(json_array_get(list, i), "labels"), filters))
 			json_array_remove(list, i);
 }

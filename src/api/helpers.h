@@ -35,6 +35,8 @@ void api_reply_operation(struct http_request *req, struct operation *op);
  * the filters (NULL-terminated; caller frees with http_strv_free), -1 after
  * replying to a malformed one. */
 int api_label_filters(struct http_request *req, char ***out);
+/* True when labels (an object) has every filter. */
+bool api_labels_match(json_t *labels, char *const *filters);
 /* Keeps the entries of list whose "labels" match every filter. */
 void api_filter_by_labels(json_t *list, char *const *filters);
 

@@ -112,10 +112,25 @@ curlm_new(struct event_base *base)
 {
 	struct curlm *cm = xcalloc(1, sizeof(*cm));
 	cm->base = base;
+	return cm;
+}
+
+/* The multi handle is made for the first transfer, not at start: making it
+ * initialises libcurl and with it OpenSSL (its config, providers, error
+ * strings), which left ~2.5 MB of libcrypto resident in an idle daemon that
+ * may never talk to a registry. */
+static void
+multi_ready(struct curlm *cm)
+{
+	if (cm->multi != NULL)
+		return;
 	cm->multi = curl_multi_init();
-	cm->timer = evtimer_new(base, timer_due, cm);
+	cm->timer = evtimer_new(cm->base, timer_due, cm);
 	if (cm->multi == NULL || cm->timer == NULL)
 		abort();
+	/* The multi handle opens a wake-up socket pair without O_CLOEXEC;
+	 * runtimes and shims forked later must not inherit it. */
+	fd_cloexec_all();
 	curl_multi_setopt(cm->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(cm->multi, CURLMOPT_SOCKETDATA, cm);
 	curl_multi_setopt(cm->multi, CURLMOPT_TIMERFUNCTION, on_timer);
@@ -123,12 +138,12 @@ curlm_new(struct event_base *base)
 	/* Registries serve many blobs per host: reuse connections, and let the
 	 * pull code, not curl, decide how many transfers run at once. */
 	curl_multi_setopt(cm->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 16L);
-	return cm;
 }
 
 int
 curlm_add(struct curlm *cm, CURL *easy, curlm_done_fn done, void *arg)
 {
+	multi_ready(cm);
 	struct transfer *t = xcalloc(1, sizeof(*t));
 	t->cm = cm;
 	t->done = done;
@@ -165,7 +180,9 @@ curlm_free(struct curlm *cm)
 		return;
 	/* Transfers still registered belong to their owners, who free their
 	 * handles; here we only detach them from the multi handle. */
-	curl_multi_cleanup(cm->multi);
-	event_free(cm->timer);
+	if (cm->multi != NULL) {
+		curl_multi_cleanup(cm->multi);
+		event_free(cm->timer);
+	}
 	free(cm);
 }

@@ -110,6 +110,31 @@ http_reply(struct http_request *req, int status, const char *content_type,
 	http_conn_response_queued(req->conn);
 }
 
+static void
+free_body(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
+void
+http_reply_take(struct http_request *req, int status, const char *content_type, char *body,
+    size_t len)
+{
+	if (req->responded) {
+		free(body);
+		return;
+	}
+	char length[48];
+	snprintf(length, sizeof(length), "Content-Length: %zu", len);
+	write_head(req, status, content_type, length);
+	struct evbuffer *out = bufferevent_get_output(http_conn_bev(req->conn));
+	if (is_head(req) || evbuffer_add_reference(out, body, len, free_body, NULL) < 0)
+		free(body);
+	http_conn_response_queued(req->conn);
+}
+
 void
 http_reply_json(struct http_request *req, int status, json_t *json)
 {

@@ -16,6 +16,9 @@ void http_reply(struct http_request *req, int status, const char *content_type,
     const void *body, size_t len);
 /* Takes the reference to json. */
 void http_reply_json(struct http_request *req, int status, json_t *json);
+/* As http_reply, taking body (malloc'd) instead of copying it: freed once sent. */
+void http_reply_take(struct http_request *req, int status, const char *content_type,
+    char *body, size_t len);
 void http_reply_error(struct http_request *req, enum errcode code,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void http_reply_no_content(struct http_request *req);

@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +138,10 @@ main(int argc, char **argv)
 		kegd_config_free(&cfg);
 		return 1;
 	}
+	/* Start-up's transient allocations (the integrity check's pages, the
+	 * schema, config parsing) are freed by now, but malloc keeps the pages:
+	 * give them back before idling. */
+	malloc_trim(0);
 	rc = kegd_run(&d);
 	kegd_teardown(&d);
 	log_info("kegd stopped");

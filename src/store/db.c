@@ -202,6 +202,9 @@ store_open(const char *path, char **err)
 		store_close(st);
 		return NULL;
 	}
+	/* quick_check filled the page cache with every page of the file (up
+	 * to its 2 MB): pages an idle daemon has no use for. */
+	sqlite3_db_release_memory(st->db);
 	return st;
 }
 
