@@ -117,6 +117,9 @@ spawn(const struct shim_launch_config *cfg, int ready_w)
 	if (cfg->exec_process != NULL) {
 		argv[n++] = "--exec-process";
 		argv[n++] = cfg->exec_process;
+	} else if (cfg->restore != NULL) {
+		argv[n++] = "--restore";
+		argv[n++] = cfg->restore;
 	}
 	if (cfg->tty)
 		argv[n++] = "--tty";

@@ -32,6 +32,8 @@ struct shim_launch_config {
 	const char *runtime_root;	/* runtime --root */
 	const char *log_path;		/* CRI log file */
 	const char *exec_process;	/* process.json for an exec; NULL: init */
+	const char *restore;		/* checkpoint image dir (init only): the
+					 * shim restores instead of creating */
 	bool tty;
 	bool stdin_open;
 };

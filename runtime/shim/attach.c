@@ -2,7 +2,12 @@
  * moment it connects, and what it writes goes to the process's stdin.
  * Nothing here may block the shim: output a client does not take is
  * queued up to CLIENT_BUF_MAX and the client is dropped beyond that;
- * input is read only while stdin keeps up. */
+ * input is read only while stdin keeps up.
+ *
+ * An exec's process starts with its shim, before any client can attach
+ * (an init's clients attach before `start`), so for an exec the output
+ * that came before the first client (up to CAPTURE_MAX) is kept and
+ * handed to that client: `keg tasks exec -t` sees its first prompt. */
 #include "runtime/shim/shim.h"
 
 #include <errno.h>
@@ -19,6 +24,15 @@ attach_accept(struct shim *s)
 		return;
 	}
 	s->attach[s->n_attach++] = (struct attach_client){ .fd = fd };
+	if (s->attached_once)
+		return;
+	s->attached_once = true;
+	if (s->backlog.len > 0) {
+		buf_append(&s->attach[s->n_attach - 1].out, s->backlog.data, s->backlog.len,
+		    CLIENT_BUF_MAX);
+		attach_flush(s, s->n_attach - 1);
+	}
+	buf_free(&s->backlog);
 }
 
 void
@@ -50,6 +64,8 @@ attach_flush(struct shim *s, size_t i)
 void
 attach_broadcast(struct shim *s, const char *p, size_t n)
 {
+	if (s->o->exec_process != NULL && !s->attached_once)
+		(void)buf_append(&s->backlog, p, n, CAPTURE_MAX);
 	/* Backwards: a drop moves the last client into slot i. */
 	for (size_t i = s->n_attach; i-- > 0; ) {
 		if (!buf_append(&s->attach[i].out, p, n, CLIENT_BUF_MAX)) {

@@ -110,6 +110,7 @@ on_console(struct shim *s)
 	close_fd(&s->console_lfd);
 	unlink(SHIM_CONSOLE_SOCK);
 	s->master = s->in_fd = s->out_fd[STREAM_STDOUT] = m;
+	s->console_received = true;
 }
 
 /* Clients are found by descriptor: handling one may drop another, which
@@ -202,7 +203,9 @@ created(struct shim *s, off_t log_offset)
 		report_failure(s->o, log_offset, "runtime wrote no pid file");
 		return -1;
 	}
-	if (s->o->tty && s->master < 0) {
+	/* Not s->master: a quick exec's tty may already have read its EOF
+	 * (and been closed) before the runtime itself exited. */
+	if (s->o->tty && !s->console_received) {
 		report_failure(s->o, log_offset, "runtime sent no console");
 		return -1;
 	}

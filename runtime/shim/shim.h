@@ -39,6 +39,7 @@ enum stream { STREAM_STDOUT = 0, STREAM_STDERR = 1 };
 struct shim_opts {
 	const char *id, *bundle, *state_dir, *runtime, *runtime_root, *log;
 	const char *exec_process;	/* NULL: create the init process */
+	const char *restore;		/* checkpoint image dir: restore, not create */
 	int ready_fd;
 	bool tty, stdin_open;
 };
@@ -83,7 +84,7 @@ int write_all(int fd, const char *p, size_t n);
 int set_nonblock(int fd);
 int read_pid_file(const char *path, pid_t *pid);
 
-/* spawn.c: the runtime's create or exec, stdio as given. */
+/* spawn.c: the runtime's create, restore or exec, stdio as given. */
 pid_t runtime_spawn(const struct shim_opts *o, int in, int out, int err);
 
 /* sockets.c */
@@ -124,6 +125,7 @@ struct shim {
 	int master;		/* tty master, or -1 */
 	int console_lfd;	/* until the master arrives */
 	int console_conn;	/* the runtime's connection bringing it */
+	bool console_received;	/* the master came (it may be closed again) */
 	int runtime_err;	/* tty: the runtime's own stderr pipe */
 	int sig_fd;
 	int attach_lfd, control_lfd;
@@ -133,6 +135,8 @@ struct shim {
 	size_t n_control;
 	struct buf in_pending;
 	struct buf capture[2];	/* output read while the runtime ran */
+	struct buf backlog;	/* exec: output before the first attach */
+	bool attached_once;
 	pid_t runtime_pid;
 	int runtime_status;
 	bool runtime_exited;

@@ -1,4 +1,4 @@
-/* Runs the runtime's `create` or `exec --detach`. What the runtime's child
+/* Runs the runtime's `create`, `restore --detach` or `exec --detach`. What the runtime's child
  * inherits is what the container process inherits: its stdio and nothing
  * else, default signal handling and an empty signal mask (the shim
  * ignores SIGTERM and blocks SIGCHLD; exec would pass both on). */
@@ -53,6 +53,15 @@ runtime_spawn(const struct shim_opts *o, int in, int out, int err)
 		argv[n++] = "--detach";
 		argv[n++] = "--process";
 		argv[n++] = o->exec_process;
+	} else if (o->restore != NULL) {
+		/* --detach: runc returns once the restored process runs, as
+		 * create returns once it waits for start. */
+		argv[n++] = "restore";
+		argv[n++] = "--detach";
+		argv[n++] = "--image-path";
+		argv[n++] = o->restore;
+		argv[n++] = "--bundle";
+		argv[n++] = o->bundle;
 	} else {
 		argv[n++] = "create";
 		argv[n++] = "--bundle";

@@ -18,4 +18,9 @@ extern const struct http_route api_mount_routes[];
 extern const struct http_route api_container_routes[];
 extern const struct http_route api_task_routes[];
 
+/* Ends every attach session (upgraded connections spliced to a shim's
+ * attach socket): the HTTP server no longer sees them, so a stopping kegd
+ * closes them itself. The containers run on; their shims drop the client. */
+void api_attach_close_all(void);
+
 #endif

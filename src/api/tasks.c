@@ -2,8 +2,10 @@
  * list, pids, pause, resume, resources, checkpoint) over the task service
  * (src/tasks/service.h). Execs are in tasks_exec.c; logs, metrics,
  * attach and resize in tasks_io.c. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "api/api.h"
 #include "api/helpers.h"
@@ -55,16 +57,44 @@ bad:
 	return -1;
 }
 
+/* "checkpoint": an image directory to restore from (as written by
+ * POST .../checkpoint). Checked here so a typo is a 400 naming the path,
+ * not the runtime's less direct complaint. */
+static int
+create_checkpoint(struct http_request *req, json_t *body, struct task_create_opts *o)
+{
+	json_t *v = json_object_get(body, "checkpoint");
+	const char *p = json_string_value(v);
+	struct stat st;
+	if (v == NULL)
+		return 0;
+	if (p == NULL || p[0] != '/' || strlen(p) != json_string_length(v)) {
+		http_reply_error(req, ERR_INVALID_ARGUMENT, "checkpoint must be an absolute path "
+		    "(a checkpoint image directory)");
+		return -1;
+	}
+	int rc = stat(p, &st);
+	if (rc < 0 || !S_ISDIR(st.st_mode)) {
+		http_reply_error(req, ERR_INVALID_ARGUMENT, "checkpoint %s: %s", p,
+		    rc < 0 ? strerror(errno) : "not a directory");
+		return -1;
+	}
+	o->checkpoint = p;
+	return 0;
+}
+
 static void
 create_task(struct http_request *req, void *ctx)
 {
-	static const char *const fields[] = { "container_id", "options", "terminal", NULL };
+	static const char *const fields[] = { "container_id", "options", "terminal",
+		"checkpoint", NULL };
 	struct kegd *d = ctx;
 	char *ns = NULL;
 	json_t *body = NULL;
 	struct task_create_opts o = { 0 };
 	if (api_check_query(req, ns_query) < 0 || api_namespace(req, &ns) < 0 ||
-	    api_json_body(req, fields, &body) < 0 || create_options(req, body, &o) < 0)
+	    api_json_body(req, fields, &body) < 0 || create_options(req, body, &o) < 0 ||
+	    create_checkpoint(req, body, &o) < 0)
 		goto out;
 	const char *id = json_string_value(json_object_get(body, "container_id"));
 	if (id == NULL || !identifier_valid(id)) {

@@ -1,6 +1,7 @@
 /* /v1/tasks/{id}/execs: exec processes (add, start, kill, wait, delete,
  * get, list), and add with "wait": true, which runs the process to its end
  * and answers with its exit status and output (bounded, from its log). */
+#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,16 @@ run_deleted(json_t *result, const struct task_error *err, void *arg)
 }
 
 static void
+run_delete_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct task_job *j = arg;
+	struct task_ref ref = { j->ns, j->id, j->eid };
+	(void)fd;
+	(void)what;
+	tasks_delete(j->d->tasks, &ref, false, run_deleted, j);
+}
+
+static void
 run_exited(json_t *result, const struct task_error *err, void *arg)
 {
 	struct task_job *j = arg;
@@ -85,7 +96,10 @@ run_exited(json_t *result, const struct task_error *err, void *arg)
 	free(out);
 	free(errs);
 	j->extra = result;
-	tasks_delete(j->d->tasks, &ref, false, run_deleted, j);
+	/* Not from inside the exit's wake-up of its waiters (this is one):
+	 * the delete frees the task whose waiter list is being walked. */
+	if (event_base_once(j->d->base, -1, EV_TIMEOUT, run_delete_later, j, NULL) < 0)
+		tasks_delete(j->d->tasks, &ref, false, run_deleted, j);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -170,16 +171,30 @@ out:
 #define ATTACH_BUFFER_MAX (256 * 1024)	/* queued one way before reading pauses */
 
 struct attach {
+	TAILQ_ENTRY(attach) link;
 	struct bufferevent *client, *shim;
 	bool closing;		/* the shim side ended: flush to the client */
 };
 
+/* Every live session, for api_attach_close_all. One kegd per process, so
+ * a file-level list is the daemon's. */
+static TAILQ_HEAD(, attach) attaches = TAILQ_HEAD_INITIALIZER(attaches);
+
 static void
 attach_free(struct attach *a)
 {
+	TAILQ_REMOVE(&attaches, a, link);
 	bufferevent_free(a->client);
 	bufferevent_free(a->shim);
 	free(a);
+}
+
+void
+api_attach_close_all(void)
+{
+	struct attach *a;
+	while ((a = TAILQ_FIRST(&attaches)) != NULL)
+		attach_free(a);
 }
 
 static struct bufferevent *
@@ -243,6 +258,7 @@ attach_start(int cfd, int sfd, struct evbuffer *extra, struct event_base *base)
 		free(a);
 		return -1;
 	}
+	TAILQ_INSERT_TAIL(&attaches, a, link);
 	bufferevent_setcb(a->client, attach_read, attach_written, attach_event, a);
 	bufferevent_setcb(a->shim, attach_read, attach_written, attach_event, a);
 	bufferevent_write_buffer(a->shim, extra);

@@ -268,6 +268,8 @@ static const struct keg_command c_create = {
 	.options = "Options:\n"
 	    "  -s, --snapshotter S      snapshotter (default: kegd's)\n"
 	    "  -r, --readonly           a read-only view of the image, no writable layer\n"
+	    "                           (runc cannot create mount points such as /run in\n"
+	    "                           it; for a read-only root, `keg run --readonly`)\n"
 	    "  -R, --runtime BIN        runc-compatible binary (name in PATH or absolute path)\n"
 	    "  -l, --label K=V          set a label (repeatable)\n"
 	    "  -e, --env K=V            add an environment variable (repeatable)\n"

@@ -1,7 +1,7 @@
 /* keg tasks: containerd's tasks as `ctr tasks` handles them. A task is a
  * container's running process, named by the container's id: ls, start,
  * kill, rm, ps, pause, resume, metrics, logs, wait, attach here; exec in
- * cmd_tasks_exec.c; the terminal and stream work in task_io.c. */
+ * cmd_tasks_exec.c, checkpoint and restore in cmd_tasks_checkpoint.c; the terminal and stream work in task_io.c. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -434,7 +434,7 @@ static const struct keg_command tasks_attach = {
 static const struct keg_command *const task_commands[] = {
 	&tasks_list, &tasks_start, &tasks_kill, &tasks_remove, &tasks_ps, &tasks_pause,
 	&tasks_resume, &cmd_tasks_exec, &tasks_metrics, &tasks_logs, &tasks_wait,
-	&tasks_attach, NULL,
+	&tasks_attach, &cmd_tasks_checkpoint, &cmd_tasks_restore, NULL,
 };
 
 const struct keg_command cmd_tasks = {

@@ -30,6 +30,7 @@ keg_SOURCES = \
 	src/client/cmd_snapshots.c \
 	src/client/cmd_containers.c src/client/cmd_containers.h \
 	src/client/cmd_tasks.c src/client/cmd_tasks_exec.c src/client/cmd_run.c \
+	src/client/cmd_tasks_checkpoint.c \
 	src/client/task_io.c src/client/task_io.h src/client/task_signal.c \
 	src/client/task_attach.c src/client/api_upgrade.c src/client/api_upgrade.h \
 	src/client/cmd_operations.c

@@ -63,5 +63,7 @@ int task_attach_wait(struct keg_context *ctx, const char *id, const char *eid, b
     int *status);
 
 extern const struct keg_command cmd_tasks_exec;
+extern const struct keg_command cmd_tasks_checkpoint;
+extern const struct keg_command cmd_tasks_restore;
 
 #endif

@@ -139,6 +139,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_bus_close_all(d->bus);
 	operations_close_watchers(d->ops);
 	tasks_close_waiters(d->tasks);
+	api_attach_close_all();
 	struct timeval tv = { SHUTDOWN_GRACE_SECONDS, 0 };
 	event_add(d->shutdown_timer, &tv);
 	http_server_shutdown(d->http, shutdown_done, d);
@@ -246,9 +247,9 @@ start_components(struct kegd *d)
 	d->bus = event_bus_new(d->base, d->store, &d->cfg->events);
 	if (start_image_components(d) < 0 || start_snapshots(d) < 0 || start_tasks(d) < 0)
 		return -1;
-	/* What libraries opened without O_CLOEXEC (libcurl's wake-up socket
-	 * pair) must not reach the runtimes and shims forked later. Sockets
-	 * made afterwards are close-on-exec at their source. */
+	/* What libraries opened without O_CLOEXEC during start-up must not
+	 * reach the runtimes and shims forked later. libcurl's sockets are made
+	 * close-on-exec where they are opened (distribution/). */
 	fd_cloexec_all();
 	d->router = kegd_build_router();
 	d->http = http_server_new(d->base, &d->cfg->http, dispatch, d);
@@ -313,6 +314,7 @@ kegd_teardown(struct kegd *d)
 	/* Cancelled unpacks are reaped and their snapshots removed while
 	 * the snapshot service still runs. */
 	unpacker_drain(d->unpacker);
+	api_attach_close_all();
 	tasks_close(d->tasks);
 	snapshots_close(d->snapshots);
 	unpacker_free(d->unpacker);

@@ -108,6 +108,7 @@ op_finish(struct task_op *op, json_t *result, const struct task_error *err)
 	free(op->eid);
 	free(op->path);
 	free(op->runtime_log);
+	free(op->checkpoint);
 	json_decref(op->json);
 	task_row_clear(&op->row);
 	free(op);

@@ -3,7 +3,10 @@
  * container's snapshot mounted on rootfs/ and config.json beside it, and a
  * shim runs `runtime create`. The row is written first (status created,
  * no shim yet) so a concurrent create is refused and a crash part-way is
- * found at the next start; /tasks/create goes out once the shim is up. */
+ * found at the next start; /tasks/create goes out once the shim is up.
+ * With a checkpoint the shim runs `runtime restore --detach` instead: the
+ * process runs at once, so the row says running and /tasks/start follows
+ * /tasks/create, the pair containerd publishes for a restored task. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -61,6 +64,36 @@ create_undo(struct task_op *op)
 	}
 }
 
+/* A container made with "readonly" has a view snapshot as its rootfs, in
+ * which the runtime cannot make the mount points the spec needs (/run,
+ * /dev/…): its bare EROFS says nothing of that. */
+static const char *
+readonly_hint(const char *error)
+{
+	if (strstr(error, "read-only file system") == NULL)
+		return "";
+	return " (the container's rootfs is read-only, as a container created with "
+	    "\"readonly\" (a view snapshot) is: the runtime cannot create mount points "
+	    "such as /run in it; for a read-only root use options.readonly_rootfs, which "
+	    "`keg run --readonly` sets)";
+}
+
+/* /tasks/create, and for a restore /tasks/start too (in the caller's
+ * transaction). */
+static void
+publish_created(struct task_op *op, pid_t pid)
+{
+	struct tasks *t = op->t;
+	event_bus_publish(t->bus, op->ns, "/tasks/create", json_pack(
+	    "{s:s,s:s,s:[],s:{s:s,s:s,s:s,s:b},s:s,s:I}", "container_id", op->cid,
+	    "bundle", op->path, "rootfs", "io", "stdin", "", "stdout", "",
+	    "stderr", "", "terminal", op->flag, "checkpoint",
+	    op->checkpoint ? op->checkpoint : "", "pid", (json_int_t)pid));
+	if (op->checkpoint)
+		event_bus_publish(t->bus, op->ns, "/tasks/start", json_pack("{s:s,s:I}",
+		    "container_id", op->cid, "pid", (json_int_t)pid));
+}
+
 static void
 shim_ready(const struct shim_info *info, const char *error, void *arg)
 {
@@ -68,20 +101,17 @@ shim_ready(const struct shim_info *info, const char *error, void *arg)
 	struct tasks *t = op->t;
 	if (info == NULL) {
 		create_undo(op);
-		op_fail(op, ERR_FAILED_PRECONDITION, "the runtime cannot create the task: %s",
-		    error);
+		op_fail(op, ERR_FAILED_PRECONDITION, "the runtime cannot %s the task: %s%s",
+		    op->checkpoint ? "restore" : "create", error, readonly_hint(error));
 		return;
 	}
 	enum store_result res = STORE_ERROR;
 	if (store_begin(t->st) == 0) {
-		res = store_task_set_started(t->st, op->ns, op->cid, "", TASK_CREATED,
-		    info->pid, info->shim_pid, info->shim_start, time_now_ns());
+		res = store_task_set_started(t->st, op->ns, op->cid, "",
+		    op->checkpoint ? TASK_RUNNING : TASK_CREATED, info->pid, info->shim_pid,
+		    info->shim_start, time_now_ns());
 		if (res == STORE_OK)
-			event_bus_publish(t->bus, op->ns, "/tasks/create", json_pack(
-			    "{s:s,s:s,s:[],s:{s:s,s:s,s:s,s:b},s:s,s:I}", "container_id", op->cid,
-			    "bundle", op->path, "rootfs", "io", "stdin", "", "stdout", "",
-			    "stderr", "", "terminal", op->flag, "checkpoint", "",
-			    "pid", (json_int_t)info->pid));
+			publish_created(op, info->pid);
 		res = store_finish(t->st, res);
 	}
 	struct task *k = op->task;
@@ -93,8 +123,8 @@ shim_ready(const struct shim_info *info, const char *error, void *arg)
 		op_fail(op, ERR_INTERNAL, "recording the task failed");
 		return;
 	}
-	log_info("tasks: %s/%s created (pid %d, shim %d)", op->ns, op->cid, (int)info->pid,
-	    (int)info->shim_pid);
+	log_info("tasks: %s/%s %s (pid %d, shim %d)", op->ns, op->cid,
+	    op->checkpoint ? "restored" : "created", (int)info->pid, (int)info->shim_pid);
 	struct task_row row;
 	struct task_error err;
 	if (task_row_load(t, op->ns, op->cid, "", &row, &err) < 0) {
@@ -188,7 +218,7 @@ launch(struct task_op *op, const char *runtime, bool terminal, bool stdin_open,
 		.base = t->base, .shim_binary = t->shim_binary, .id = op->cid,
 		.bundle = op->path, .state_dir = op->path, .runtime = runtime,
 		.runtime_root = rroot, .log_path = log, .exec_process = NULL,
-		.tty = terminal, .stdin_open = stdin_open,
+		.restore = op->checkpoint, .tty = terminal, .stdin_open = stdin_open,
 	};
 	int rc = shim_launch(&sc, shim_ready, op);
 	if (rc < 0)
@@ -264,6 +294,7 @@ tasks_create(struct tasks *t, const char *ns, const char *id,
 	}
 	struct task_op *op = op_new(t, ns, id, "", done, arg);
 	op->path = task_bundle_dir(t, ns, id);
+	op->checkpoint = o->checkpoint ? xstrdup(o->checkpoint) : NULL;
 	op->task = task_find(t, ns, id, "", true);
 	op->task->busy = true;
 	if (make_dirs(op, &err) < 0 || mount_rootfs(op, c, &err) < 0 ||

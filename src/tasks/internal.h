@@ -58,6 +58,7 @@ struct task_op {
 	bool flag;
 	struct task_row row;
 	char *runtime_log;		/* runc's json log, for its message */
+	char *checkpoint;		/* create: the image to restore from */
 };
 TAILQ_HEAD(task_op_list, task_op);
 
@@ -148,5 +149,9 @@ void tasks_exec_delete(struct tasks *t, const struct task_ref *ref, bool force,
 
 /* ---- recover.c ---- */
 void tasks_recover(struct tasks *t);
+
+/* ---- orphans.c ---- */
+/* Unmounts and removes every bundle that has no task row. */
+void tasks_remove_orphans(struct tasks *t);
 
 #endif

@@ -19,4 +19,5 @@ libkegtasks_a_SOURCES = \
 	src/tasks/delete.c \
 	src/tasks/exit.c \
 	src/tasks/oom.c \
-	src/tasks/recover.c
+	src/tasks/recover.c \
+	src/tasks/orphans.c

@@ -50,6 +50,7 @@ tasks_open(const struct tasks_config *cfg, char **err)
 	free(rt);
 	free(why);
 	(void)err;
+	tasks_remove_orphans(t);
 	tasks_recover(t);
 	return t;
 }

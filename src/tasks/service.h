@@ -56,9 +56,13 @@ void tasks_close(struct tasks *t);
 struct task_create_opts {
 	bool terminal;		/* a console (process.terminal) */
 	bool stdin_open;	/* stdin through the attach socket */
+	const char *checkpoint;	/* absolute image dir: restore from it */
 };
 
-/* Result: the task JSON {id, pid, status, terminal, created_at}. */
+/* Result: the task JSON {id, pid, status, terminal, created_at}. With a
+ * checkpoint the runtime restores instead of creating, and the task comes
+ * back running (/tasks/create then /tasks/start); a failed restore leaves
+ * nothing (ERR_FAILED_PRECONDITION with the runtime's message). */
 void tasks_create(struct tasks *t, const char *ns, const char *id,
     const struct task_create_opts *o, task_done_fn done, void *arg);
 /* Init: runc start; exec: launches its shim. Result: the task JSON. */

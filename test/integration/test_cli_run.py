@@ -125,6 +125,17 @@ def test_run_readonly(kegd, busybox):
     assert r.stdout == "refused\n"
 
 
+
+def test_readonly_view_container_says_why_it_cannot_start(kegd, busybox):
+    r = kegd.keg("containers", "create", "--readonly", busybox, "rov1", "true", timeout=60)
+    assert r.returncode == 0, r.stderr
+    r = kegd.keg("tasks", "start", "rov1", timeout=60)
+    assert r.returncode == 1
+    assert "read-only" in r.stderr and "readonly_rootfs" in r.stderr, r.stderr
+    assert "keg run --readonly" in r.stderr, r.stderr
+    assert "rov1" not in tasks(kegd)
+    kegd.keg("containers", "rm", "rov1")
+
 def test_tasks_start_of_a_created_container(kegd, busybox):
     r = kegd.keg("containers", "create", busybox, "st1", "sh", "-c", "echo started; exit 6")
     assert r.returncode == 0, r.stderr
@@ -315,6 +326,101 @@ def test_run_tty_is_an_interactive_shell(kegd, busybox):
             p.wait()
         os.close(master)
     assert "tty1" not in containers(kegd)
+
+
+
+def set_winsize(fd, rows, cols):
+    import fcntl
+    import struct
+    import termios
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def test_tasks_exec_tty_is_an_interactive_shell(kegd, busybox):
+    assert kegd.keg("run", "-d", busybox, "ex1", "sleep", "1000", timeout=60).returncode == 0
+    master, slave = pty.openpty()
+    set_winsize(slave, 33, 111)
+    p = subprocess.Popen([KEG, "--address", kegd.sock, "tasks", "exec", "-t",
+                          "--exec-id", "sh1", "ex1", "sh"],
+                         stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+                         start_new_session=True)
+    os.close(slave)
+    try:
+        # Its first prompt, written before keg could attach, is shown.
+        read_until(master, b"# ")
+        # The window size at the start reaches the exec's tty (a resize
+        # with its exec_id), and so does a change (SIGWINCH to keg).
+        os.write(master, b"stty size; echo $((6*7))\n")
+        out = read_until(master, b"\n42").replace(b"\r", b"")
+        assert b"33 111" in out, out
+        set_winsize(master, 20, 70)
+        p.send_signal(signal.SIGWINCH)
+        time.sleep(0.5)
+        os.write(master, b"stty size; tty; exit 3\n")
+        out = read_until(master, b"/dev/pts/").replace(b"\r", b"")
+        assert b"20 70" in out, out
+        assert p.wait(timeout=30) == 3
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+    # keg removed the stopped exec, as ctr does; the task runs on.
+    assert kegd.get("/v1/tasks/ex1/execs/sh1").status_code == 404
+    assert tasks(kegd)["ex1"]["status"] == "running"
+    kegd.keg("tasks", "rm", "-f", "ex1", timeout=60)
+    kegd.keg("containers", "rm", "ex1")
+
+
+def test_tasks_exec_tty_of_a_quick_command(kegd, busybox):
+    """An exec done before keg attaches: its output and status still come
+    (once, its tty's EOF read before runc exited made the shim report "no
+    console": a few rounds catch that)."""
+    assert kegd.keg("run", "-d", busybox, "ex2", "sleep", "1000", timeout=60).returncode == 0
+    try:
+        for i in range(int(os.environ.get("KEG_QUICK_N", "10"))):
+            r = kegd.keg("tasks", "exec", "-t", "ex2", "sh", "-c", "echo quick%d; exit 5" % i,
+                         timeout=60)
+            assert r.returncode == 5, r.stderr
+            assert r.stdout.replace("\r", "") == "quick%d\n" % i, r.stdout
+    finally:
+        kegd.keg("tasks", "rm", "-f", "ex2", timeout=60)
+        kegd.keg("containers", "rm", "ex2")
+
+
+def test_tasks_checkpoint_and_restore_commands(kegd, busybox, tmp_path):
+    r = kegd.keg("tasks", "checkpoint", "ghost")
+    assert r.returncode == 2 and "image directory" in r.stderr, r.stderr
+    r = kegd.keg("tasks", "restore", "ghost")
+    assert r.returncode == 2 and "image directory" in r.stderr, r.stderr
+    assert kegd.keg("run", "-d", busybox, "ck1", "sleep", "1000", timeout=60).returncode == 0
+    try:
+        crit = subprocess.run(["criu", "check"], capture_output=True) if shutil.which("criu") \
+            else None
+        r = kegd.keg("tasks", "checkpoint", "--leave-running", "ck1", str(tmp_path / "img"),
+                     timeout=120)
+        if crit is not None and crit.returncode == 0:
+            assert r.returncode == 0, r.stderr
+        else:  # CRIU cannot dump here: kegd's message, and the task runs on
+            assert r.returncode == 1 and r.stderr.startswith("keg: "), r.stderr
+            assert "CRIU" in r.stderr or "criu" in r.stderr, r.stderr
+        assert tasks(kegd)["ck1"]["status"] == "running"
+    finally:
+        kegd.keg("tasks", "rm", "-f", "ck1", timeout=60)
+    # A restore from what is not an image: the runtime's complaint, no task.
+    (tmp_path / "empty").mkdir()
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        r = kegd.keg("tasks", "restore", "ck1", "empty", timeout=60)   # relative: made absolute
+    finally:
+        os.chdir(cwd)
+    assert r.returncode == 1, r.stderr
+    assert "cannot restore the task" in r.stderr, r.stderr
+    assert "ck1" not in tasks(kegd)
+    r = kegd.keg("tasks", "restore", "ck1", str(tmp_path / "missing"))
+    assert r.returncode == 1 and "No such file" in r.stderr, r.stderr
+    kegd.keg("containers", "rm", "ck1")
 
 
 # --- another runtime, completion -------------------------------------------------------------

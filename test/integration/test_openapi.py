@@ -2396,6 +2396,8 @@ def scenario_create_task(k, ex, w):
     path = "/v1/tasks?namespace=" + w.ns
     cid = task_container(k, w, ["sleep", "1000"])
     nort = task_container(k, w, ["true"])
+    fresh_ok = task_container(k, w, ["true"])
+    ckpt = tempfile.mkdtemp(prefix="keg-openapi-restore-")
     break_runtime(k, w, nort)
     try:
         body = {"container_id": cid, "terminal": False,
@@ -2407,6 +2409,11 @@ def scenario_create_task(k, ex, w):
         body = {"container_id": nort}
         ex.check(k.post(path, body), 409, "failed_precondition", "no runtime binary",
                  request=body)
+        ex.check(k.post(path, {"container_id": fresh_ok, "checkpoint": ckpt},
+                        timeout=TASK_TIMEOUT), 409, "failed_precondition",
+                 "restore from an empty image dir",
+                 request={"container_id": fresh_ok, "checkpoint": ckpt})
+        assert k.get(tpath(w, fresh_ok)).status_code == 404
         body = {"container_id": fresh("nope")}
         ex.check(k.post(path, body), 404, "not_found", request=body)
         for data in ["", "{", "[]"]:
@@ -2417,13 +2424,21 @@ def scenario_create_task(k, ex, w):
                         ({"container_id": "x", "options": []}, "options not an object"),
                         ({"container_id": "x", "options": {"stdin": 1}}, "stdin not a boolean"),
                         ({"container_id": "x", "options": {"tty": True}}, "unknown option"),
+                        ({"container_id": cid, "checkpoint": "rel"}, "checkpoint relative"),
+                        ({"container_id": cid, "checkpoint": 5}, "checkpoint not a string"),
                         ({"container_id": "x", "bogus": 1}, "unknown field")]:
             ex.check(k.post(path, b), 400, "invalid_argument", what, request=b)
+        # Valid in form, refused by what is on disk (no request check).
+        for ck, what in [(ckpt + "/no", "checkpoint missing"),
+                         ("/proc/version", "checkpoint not a directory")]:
+            ex.check(k.post(path, {"container_id": cid, "checkpoint": ck}), 400,
+                     "invalid_argument", what)
         bad_namespace_and_query(ex, k, "POST", "/v1/tasks",
                                 data=json.dumps({"container_id": "x"}))
         exercise_protocol_errors(ex, k, "/v1/tasks")
     finally:
-        drop_task(k, w, cid, nort)
+        drop_task(k, w, cid, nort, fresh_ok)
+        shutil.rmtree(ckpt, ignore_errors=True)
 
 
 @needs_world

@@ -85,7 +85,7 @@ class Env:
         return d
 
     def launch(self, state, log, exec_process=None, tty=False, stdin=False,
-               launcher=None, cid=None):
+               launcher=None, cid=None, restore=None):
         """Starts the shim as kegd does; returns (ready dict, launcher Popen)."""
         cid = cid or self.id
         if cid not in self.ids:
@@ -97,6 +97,8 @@ class Env:
                 "--ready-fd", str(w)]
         if exec_process:
             argv += ["--exec-process", exec_process]
+        if restore:
+            argv += ["--restore", restore]
         if tty:
             argv.append("--tty")
         if stdin:
@@ -312,6 +314,36 @@ def test_runtime_error_reported(env):
     time.sleep(0.5)
     assert not os.path.exists(os.path.join(state, "exit"))
     assert not os.path.exists(os.path.join(state, "shim.json"))
+
+
+def test_restore_from_a_bogus_image_reports_the_runtime_error(env):
+    """--restore runs `restore --detach --image-path DIR` instead of
+    create; from a directory that holds no checkpoint the runtime's
+    complaint comes back on the ready line and nothing is left."""
+    env.write_config(["sleep", "1000"])
+    state = env.state("st")
+    image = os.path.join(env.tmp, "image")
+    os.makedirs(image)
+    info, _ = env.launch(state, os.path.join(env.tmp, "ctr.log"), restore=image)
+    assert set(info) == {"error"}, info
+    assert info["error"], info
+    time.sleep(0.5)
+    assert not os.path.exists(os.path.join(state, "exit"))
+    assert not os.path.exists(os.path.join(state, "shim.json"))
+    assert env.rt("state", env.id, check=False).returncode != 0   # no container left
+
+
+def test_restore_and_exec_process_exclude_each_other(tmp_path):
+    r, w = os.pipe()
+    p = subprocess.Popen([SHIM, "--id", "x", "--bundle", "/b", "--state-dir", str(tmp_path),
+                          "--runtime", "/bin/true", "--runtime-root", "/r", "--log", "/l",
+                          "--ready-fd", str(w), "--exec-process", "/p", "--restore", "/i"],
+                         pass_fds=(w,), stderr=subprocess.DEVNULL)
+    os.close(w)
+    assert p.wait(timeout=10) == 1
+    line = os.read(r, 4096)
+    os.close(r)
+    assert "exclude" in json.loads(line)["error"]
 
 
 def test_exec_process(env):
