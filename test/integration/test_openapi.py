@@ -617,6 +617,8 @@ def api():
         try:
             k.stop()
         finally:
+            # Shims outlive kegd by design: end those this daemon left.
+            conftest.cleanup_tasks(k)
             shutil.rmtree(base, ignore_errors=True)
 
 
@@ -686,6 +688,7 @@ def own_kegd(config=None):
             k.stop()
         except Exception:
             pass
+        conftest.cleanup_tasks(k)
         shutil.rmtree(base, ignore_errors=True)
 
 
