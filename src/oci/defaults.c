@@ -1,5 +1,6 @@
 /* containerd's default Linux spec (its populateDefaultUnixSpec plus the
  * default devices), so images behave here as under `ctr run`. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common/util.h"
@@ -7,12 +8,25 @@
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+static int
+daemon_oom_score_adj(void)
+{
+	FILE *f = fopen("/proc/self/oom_score_adj", "re");
+	int score = 0;
+	if (f != NULL) {
+		if (fscanf(f, "%d", &score) != 1)
+			score = 0;
+		fclose(f);
+	}
+	return score;
+}
+
 static json_t *
 default_process(void)
 {
 	static const char *const env[] = { DEFAULT_PATH, NULL };
-	return json_pack("{s:b, s:{s:i, s:i}, s:[], s:o, s:s, s:[{s:s, s:i, s:i}],"
-	    " s:b}",
+	json_t *process = json_pack("{s:b, s:{s:i, s:i}, s:[], s:o, s:s,"
+	    " s:[{s:s, s:i, s:i}], s:b}",
 	    "terminal", 0,
 	    "user", "uid", 0, "gid", 0,
 	    "args",
@@ -20,6 +34,14 @@ default_process(void)
 	    "cwd", "/",
 	    "rlimits", "type", "RLIMIT_NOFILE", "hard", 1024, "soft", 1024,
 	    "noNewPrivileges", 1);
+	/* A container inherits the OOM score of kegd and its shim, which the
+	 * systemd unit lowers to -999 so that the runtime outlives a memory
+	 * shortage; containers must not, so they get 0 then. Raising is always
+	 * allowed; a score kegd has at 0 or above is left to be inherited
+	 * (lowering it would need CAP_SYS_RESOURCE). */
+	if (daemon_oom_score_adj() < 0)
+		json_object_set_new(process, "oomScoreAdj", json_integer(0));
+	return process;
 }
 
 static json_t *
