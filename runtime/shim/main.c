@@ -1,4 +1,4 @@
-/* kegd-shim: one per container process (design-5.md, "kegd-shim").
+/* kegd-shim: one per container process (runtime/README: the contract with kegd).
  *
  *   kegd-shim --id ID --bundle BUNDLE --state-dir DIR --runtime BIN
  *             --runtime-root ROOT --log LOGFILE --ready-fd N
@@ -159,11 +159,14 @@ file_size(const char *path)
 static void
 shim_init(struct shim *s, const struct shim_opts *o)
 {
-	*s = (struct shim){
-		.o = o, .out_fd = { -1, -1 }, .in_fd = -1, .master = -1,
-		.console_lfd = -1, .console_conn = -1, .runtime_err = -1,
-		.sig_fd = -1, .attach_lfd = -1, .control_lfd = -1,
-	};
+	/* Field by field: s is static (zero), and assigning a whole struct
+	 * literal would write, and so make resident, all of its 36 KB (the
+	 * CRI line buffers), which a quiet container never touches. */
+	s->o = o;
+	s->out_fd[0] = s->out_fd[1] = -1;
+	s->in_fd = s->master = -1;
+	s->console_lfd = s->console_conn = s->runtime_err = -1;
+	s->sig_fd = s->attach_lfd = s->control_lfd = -1;
 }
 
 int

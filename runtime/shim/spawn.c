@@ -35,12 +35,17 @@ child_reset(int in, int out, int err)
 pid_t
 runtime_spawn(const struct shim_opts *o, int in, int out, int err)
 {
-	static char log[PATH_MAX], pid[PATH_MAX], console[PATH_MAX];
+	/* The three paths packed one after the other: three separate
+	 * PATH_MAX arrays would each dirty a page of their own. */
+	static char paths[3 * PATH_MAX];
+	char *log = paths, *pid, *console;
 	const char *argv[MAX_ARGS];
 	int n = 0;
-	snprintf(log, sizeof(log), "%s/%s", o->state_dir, SHIM_RUNTIME_LOG);
-	snprintf(pid, sizeof(pid), "%s/%s", o->state_dir, SHIM_PID_FILE);
-	snprintf(console, sizeof(console), "%s/%s", o->state_dir, SHIM_CONSOLE_SOCK);
+	snprintf(log, PATH_MAX, "%s/%s", o->state_dir, SHIM_RUNTIME_LOG);
+	pid = log + strlen(log) + 1;
+	snprintf(pid, PATH_MAX, "%s/%s", o->state_dir, SHIM_PID_FILE);
+	console = pid + strlen(pid) + 1;
+	snprintf(console, PATH_MAX, "%s/%s", o->state_dir, SHIM_CONSOLE_SOCK);
 	argv[n++] = o->runtime;
 	argv[n++] = "--root";
 	argv[n++] = o->runtime_root;
