@@ -192,7 +192,7 @@ def events(sock, nsubs, reps):
         pub.close()
 
 
-# --- containers and tasks (issue 5's API, /work/design-5.md) -------------------------------
+# --- containers and tasks (api-spec/openapi.yaml) -------------------------------
 def _container_body(cid, image, runtime, args):
     body = {"id": cid, "image": image, "options": {"args": list(args)}}
     if runtime:

@@ -1,5 +1,5 @@
 # runtime: the OCI runtime run from the daemon's loop (libkegruntime.a) and
-# kegd-shim, the one small process per container process (design-5.md).
+# kegd-shim, the one small process per container process (runtime/README).
 noinst_LIBRARIES += libkegruntime.a
 libkegruntime_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBEVENT_CFLAGS)
 libkegruntime_a_SOURCES = \
@@ -32,3 +32,4 @@ kegd_shim_SOURCES = \
 	runtime/shim/json.c \
 	runtime/shim/util.c \
 	runtime/proc_stat.c runtime/proc_stat.h
+EXTRA_DIST += runtime/README

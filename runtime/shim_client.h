@@ -1,7 +1,7 @@
 /* kegd's side of kegd-shim (runtime/shim/): starting a shim, learning
  * when it is gone, and reading what it leaves in its state directory.
  * There is no protocol beyond that: the ready line, DIR/shim.json,
- * DIR/exit, DIR/attach.sock and DIR/control.sock (design-5.md). */
+ * DIR/exit, DIR/attach.sock and DIR/control.sock (runtime/README). */
 #ifndef KEG_RUNTIME_SHIM_CLIENT_H
 #define KEG_RUNTIME_SHIM_CLIENT_H
 

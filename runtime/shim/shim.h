@@ -1,7 +1,7 @@
 /* kegd-shim internals. One shim supervises one container process: it runs
  * the runtime's create (or exec --detach) as a child subreaper, copies the
  * process's output into a CRI log and to attached clients, and writes the
- * exit status when the process ends (design-5.md, "kegd-shim").
+ * exit status when the process ends (runtime/README: the contract with kegd).
  *
  * Everything here links only libc: the shim outlives kegd and must not
  * depend on the daemon's libraries. The shim's working directory is its

@@ -1,4 +1,4 @@
-# src/containers: the container service (design-5.md "Containers API"):
+# src/containers: the container service (/v1/containers in api-spec/openapi.yaml):
 # metadata rows made from an image, with their snapshot and runtime spec.
 noinst_LIBRARIES += libkegcontainers.a
 libkegcontainers_a_CFLAGS = $(AM_CFLAGS) $(KEGD_CFLAGS)

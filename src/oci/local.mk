@@ -1,4 +1,4 @@
-# OCI runtime spec generation (design-5.md "OCI spec generation"): one file
+# OCI runtime spec generation (the options: ContainerOptions in api-spec/openapi.yaml): one file
 # per job so each stays short. Linked by kegd and the oci unit tests.
 noinst_LIBRARIES += libkegoci.a
 libkegoci_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBSECCOMP_CFLAGS) $(LIBCAP_CFLAGS)

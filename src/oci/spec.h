@@ -21,7 +21,7 @@ struct oci_spec_input {
 	/* dirfd of the mounted rootfs, for /etc/passwd and /etc/group;
 	 * -1 when there is none (numeric users only then). */
 	int rootfs_fd;
-	/* The API's overrides (keys in design-5.md); NULL ok. */
+	/* The API's overrides (ContainerOptions in api-spec/openapi.yaml); NULL ok. */
 	const json_t *options;
 	/* Experts: a full spec used instead of the defaults; NULL ok. */
 	const json_t *base_spec;

@@ -1,4 +1,4 @@
-# src/tasks: the tasks service (design-5.md "Tasks API") in libkegtasks.a,
+# src/tasks: the tasks service (/v1/tasks in api-spec/openapi.yaml) in libkegtasks.a,
 # linked by kegd: task lifecycle, logs reading and cgroup metrics.
 noinst_LIBRARIES += libkegtasks.a
 libkegtasks_a_CFLAGS = $(AM_CFLAGS) $(KEGD_CFLAGS)
