@@ -120,6 +120,8 @@ spawn(const struct shim_launch_config *cfg, int ready_w)
 	} else if (cfg->restore != NULL) {
 		argv[n++] = "--restore";
 		argv[n++] = cfg->restore;
+	} else if (cfg->start) {
+		argv[n++] = "--start";
 	}
 	if (cfg->tty)
 		argv[n++] = "--tty";

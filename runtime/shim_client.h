@@ -34,6 +34,8 @@ struct shim_launch_config {
 	const char *exec_process;	/* process.json for an exec; NULL: init */
 	const char *restore;		/* checkpoint image dir (init only): the
 					 * shim restores instead of creating */
+	bool start;			/* init only: created and started in one
+					 * runtime call (`run --detach`) */
 	bool tty;
 	bool stdin_open;
 };

@@ -295,3 +295,19 @@ mounts_writable_dir(const json_t *mounts)
 	}
 	return NULL;
 }
+
+json_t *
+mounts_read_only(const json_t *mounts)
+{
+	json_t *copy = json_deep_copy(mounts), *m;
+	size_t i;
+	json_array_foreach(copy, i, m) {
+		json_t *options = json_object_get(m, "options");
+		if (!json_is_array(options)) {
+			options = json_array();
+			json_object_set_new(m, "options", options);
+		}
+		json_array_append_new(options, json_string("ro"));
+	}
+	return copy;
+}

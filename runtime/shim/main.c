@@ -2,10 +2,12 @@
  *
  *   kegd-shim --id ID --bundle BUNDLE --state-dir DIR --runtime BIN
  *             --runtime-root ROOT --log LOGFILE --ready-fd N
- *             [--exec-process FILE | --restore IMAGE_DIR] [--tty] [--stdin]
+ *             [--exec-process FILE | --restore IMAGE_DIR | --start] [--tty] [--stdin]
  *
  * --restore runs the runtime's `restore --detach` from a checkpoint image
- * instead of `create`; the rest (ready line, logs, exit file) is the same.
+ * instead of `create`; --start runs `run --detach`, creating and starting
+ * the process in one runtime call (the ready line then means started).
+ * The rest (ready line, logs, exit file) is the same.
  *
  * The process kegd starts forks the real shim and exits at once; the
  * shim leaves kegd's session and becomes a child subreaper, so the
@@ -46,6 +48,7 @@ parse(int argc, char **argv, struct shim_opts *o)
 		{ "ready-fd", required_argument, NULL, 'f' },
 		{ "exec-process", required_argument, NULL, 'e' },
 		{ "restore", required_argument, NULL, 'x' },
+		{ "start", no_argument, NULL, 'S' },
 		{ "tty", no_argument, NULL, 't' },
 		{ "stdin", no_argument, NULL, 's' },
 		{ 0 },
@@ -63,6 +66,7 @@ parse(int argc, char **argv, struct shim_opts *o)
 		case 'f': o->ready_fd = atoi(optarg); break;
 		case 'e': o->exec_process = optarg; break;
 		case 'x': o->restore = optarg; break;
+		case 'S': o->start = true; break;
 		case 't': o->tty = true; break;
 		case 's': o->stdin_open = true; break;
 		default: usage_fail(o, "bad option");
@@ -71,9 +75,9 @@ parse(int argc, char **argv, struct shim_opts *o)
 	if (o->ready_fd < 3 || optind != argc)
 		usage_fail(o, "usage: kegd-shim --id ID --bundle DIR --state-dir DIR "
 		    "--runtime BIN --runtime-root DIR --log FILE --ready-fd N "
-		    "[--exec-process FILE | --restore DIR] [--tty] [--stdin]");
-	if (o->exec_process != NULL && o->restore != NULL)
-		usage_fail(o, "--exec-process and --restore exclude each other");
+		    "[--exec-process FILE | --restore DIR | --start] [--tty] [--stdin]");
+	if ((o->exec_process != NULL) + (o->restore != NULL) + o->start > 1)
+		usage_fail(o, "--exec-process, --restore and --start exclude each other");
 	const char *paths[] = { o->bundle, o->state_dir, o->runtime, o->runtime_root,
 		o->log, o->exec_process ? o->exec_process : "/", o->restore ? o->restore : "/" };
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)

@@ -40,6 +40,7 @@ struct shim_opts {
 	const char *id, *bundle, *state_dir, *runtime, *runtime_root, *log;
 	const char *exec_process;	/* NULL: create the init process */
 	const char *restore;		/* checkpoint image dir: restore, not create */
+	bool start;			/* `run --detach`: create and start at once */
 	int ready_fd;
 	bool tty, stdin_open;
 };

@@ -40,20 +40,23 @@ create_options(struct http_request *req, json_t *body, struct task_create_opts *
 {
 	json_t *opts = json_object_get(body, "options"), *term = json_object_get(body, "terminal");
 	json_t *in = json_object_get(opts, "stdin"), *np = json_object_get(opts, "no_pivot");
+	json_t *start = json_object_get(body, "start");
 	const char *key;
 	json_t *v;
 	if ((opts && !json_is_object(opts)) || (term && !json_is_boolean(term)) ||
-	    (in && !json_is_boolean(in)) || (np && !json_is_boolean(np)))
+	    (start && !json_is_boolean(start)) || (in && !json_is_boolean(in)) ||
+	    (np && !json_is_boolean(np)))
 		goto bad;
 	json_object_foreach(opts, key, v)
 		if (strcmp(key, "stdin") != 0 && strcmp(key, "no_pivot") != 0)
 			goto bad;
 	o->terminal = json_is_true(term);
 	o->stdin_open = json_is_true(in);
+	o->start = json_is_true(start);
 	return 0;
 bad:
-	http_reply_error(req, ERR_INVALID_ARGUMENT, "terminal must be a boolean, options an "
-	    "object with booleans stdin and no_pivot");
+	http_reply_error(req, ERR_INVALID_ARGUMENT, "terminal and start must be booleans, "
+	    "options an object with booleans stdin and no_pivot");
 	return -1;
 }
 
@@ -87,7 +90,7 @@ static void
 create_task(struct http_request *req, void *ctx)
 {
 	static const char *const fields[] = { "container_id", "options", "terminal",
-		"checkpoint", NULL };
+		"checkpoint", "start", NULL };
 	struct kegd *d = ctx;
 	char *ns = NULL;
 	json_t *body = NULL;

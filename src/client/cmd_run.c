@@ -204,7 +204,12 @@ remove_all(struct keg_context *ctx, const char *id, bool task)
 static int
 run_task(struct keg_context *ctx, const struct run_opts *o, const char *id, int *status)
 {
-	json_t *body = json_pack("{s:s,s:b}", "container_id", id, "terminal", o->tty);
+	/* Without a terminal the output is all in the task's log, so the
+	 * task is created and started in one runtime call; with one, it is
+	 * attached before the start: not a byte of output is lost. */
+	bool start_now = !o->tty;
+	json_t *body = json_pack("{s:s,s:b,s:b}", "container_id", id, "terminal", o->tty,
+	    "start", start_now);
 	if (o->tty)
 		json_object_set_new(body, "options", json_pack("{s:b}", "stdin", 1));
 	enum api_result res = api_call(ctx->api, "POST", "/tasks", body, NULL);
@@ -212,11 +217,9 @@ run_task(struct keg_context *ctx, const struct run_opts *o, const char *id, int 
 	if (res != API_OK)
 		return cmd_api_error(ctx);
 	if (o->detach)
-		return task_start(ctx, id, NULL);
-	/* With a terminal, attached before the start: not a byte of output
-	 * is lost. */
+		return start_now ? EXIT_OK : task_start(ctx, id, NULL);
 	return o->tty ? task_attach_wait(ctx, id, NULL, true, status) :
-	    task_start_follow(ctx, id, NULL, status);
+	    task_follow(ctx, id, NULL, status);
 }
 
 static int

@@ -187,11 +187,15 @@ int
 task_start_follow(struct keg_context *ctx, const char *id, const char *eid, int *status)
 {
 	int rc = task_start(ctx, id, eid);
-	if (rc != EXIT_OK)
-		return rc;
+	return rc != EXIT_OK ? rc : task_follow(ctx, id, eid, status);
+}
+
+int
+task_follow(struct keg_context *ctx, const char *id, const char *eid, int *status)
+{
 	struct sig_forward *f = sig_forward_start(ctx, id, eid);
 	struct task_logs_opts lo = { .follow = true, .tail = -1 };
-	rc = task_logs_print(ctx, id, eid, &lo);
+	int rc = task_logs_print(ctx, id, eid, &lo);
 	sig_forward_stop(f);
 	return rc != EXIT_OK ? rc : task_wait_status(ctx, id, eid, status);
 }

@@ -52,6 +52,8 @@ int task_start(struct keg_context *ctx, const char *id, const char *eid);
  * Returns keg's status (EXIT_OK when *status is set). */
 int task_start_follow(struct keg_context *ctx, const char *id, const char *eid,
     int *status);
+/* The same for a process already started. */
+int task_follow(struct keg_context *ctx, const char *id, const char *eid, int *status);
 
 /* The interactive session over .../attach: the terminal in raw mode
  * (restored before returning), stdin to the process, its output to

@@ -98,7 +98,12 @@ container_build_spec(const char *state_dir, const json_t *mounts, struct oci_spe
 	char dir[PATH_MAX], why[512];
 	if (make_mount_point(state_dir, dir, sizeof(dir), err) < 0)
 		return NULL;
-	if (mounts_mount(mounts, dir, why, sizeof(why)) < 0) {
+	/* Only read: read-only, which also spares the unmount a sync of the
+	 * host's file system. */
+	json_t *ro = mounts_read_only(mounts);
+	int rc = mounts_mount(ro, dir, why, sizeof(why));
+	json_decref(ro);
+	if (rc < 0) {
 		container_error_set(err, ERR_INTERNAL, "mounting the rootfs: %s", why);
 		release_mount_point(dir, false);
 		return NULL;

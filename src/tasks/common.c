@@ -332,7 +332,7 @@ task_logs_remove(const struct tasks *t, const char *ns, const char *cid, const c
 }
 
 void
-task_bundle_remove(const char *bundle)
+task_rootfs_unmount(const char *bundle)
 {
 	char why[256];
 	char *rootfs = xasprintf("%s/rootfs", bundle);
@@ -340,7 +340,13 @@ task_bundle_remove(const char *bundle)
 	 * keep the bundle; the mount goes when it lets go. */
 	if (access(rootfs, F_OK) == 0 && mounts_unmount(rootfs, true, why, sizeof(why)) < 0)
 		log_warn("tasks: unmounting %s: %s", rootfs, why);
+	free(rootfs);
+}
+
+void
+task_bundle_remove(const char *bundle)
+{
+	task_rootfs_unmount(bundle);
 	if (task_remove_tree(bundle) < 0)
 		log_warn("tasks: removing %s: %s", bundle, strerror(errno));
-	free(rootfs);
 }

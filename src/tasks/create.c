@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "common/names.h"
+#include "common/json_file.h"
 #include "common/timefmt.h"
 #include "common/util.h"
 #include "events/bus.h"
@@ -27,27 +28,6 @@
 #include "store/containers.h"
 #include "store/db.h"
 #include "tasks/internal.h"
-
-/* Writes json to dir/name atomically (temp + rename), mode 0600. */
-static int
-write_json_file(const char *dir, const char *name, const json_t *json)
-{
-	char *tmp = xasprintf("%s/.%s.tmp", dir, name), *path = xasprintf("%s/%s", dir, name);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int rc = -1;
-	if (fd >= 0) {
-		rc = json_dumpfd(json, fd, JSON_COMPACT);
-		if (close(fd) < 0)
-			rc = -1;
-		if (rc == 0)
-			rc = rename(tmp, path);
-		if (rc < 0)
-			unlink(tmp);
-	}
-	free(tmp);
-	free(path);
-	return rc;
-}
 
 /* Undoes a create that failed after its row was written. */
 static void
@@ -78,8 +58,8 @@ readonly_hint(const char *error)
 	    "`keg run --readonly` sets)";
 }
 
-/* /tasks/create, and for a restore /tasks/start too (in the caller's
- * transaction). */
+/* /tasks/create, and for a restore or a create that starts /tasks/start
+ * too (in the caller's transaction). */
 static void
 publish_created(struct task_op *op, pid_t pid)
 {
@@ -89,7 +69,7 @@ publish_created(struct task_op *op, pid_t pid)
 	    "bundle", op->path, "rootfs", "io", "stdin", "", "stdout", "",
 	    "stderr", "", "terminal", op->flag, "checkpoint",
 	    op->checkpoint ? op->checkpoint : "", "pid", (json_int_t)pid));
-	if (op->checkpoint)
+	if (op->checkpoint || op->start)
 		event_bus_publish(t->bus, op->ns, "/tasks/start", json_pack("{s:s,s:I}",
 		    "container_id", op->cid, "pid", (json_int_t)pid));
 }
@@ -108,7 +88,8 @@ shim_ready(const struct shim_info *info, const char *error, void *arg)
 	enum store_result res = STORE_ERROR;
 	if (store_begin(t->st) == 0) {
 		res = store_task_set_started(t->st, op->ns, op->cid, "",
-		    op->checkpoint ? TASK_RUNNING : TASK_CREATED, info->pid, info->shim_pid,
+		    op->checkpoint || op->start ? TASK_RUNNING : TASK_CREATED, info->pid,
+		    info->shim_pid,
 		    info->shim_start, time_now_ns());
 		if (res == STORE_OK)
 			publish_created(op, info->pid);
@@ -124,7 +105,8 @@ shim_ready(const struct shim_info *info, const char *error, void *arg)
 		return;
 	}
 	log_info("tasks: %s/%s %s (pid %d, shim %d)", op->ns, op->cid,
-	    op->checkpoint ? "restored" : "created", (int)info->pid, (int)info->shim_pid);
+	    op->checkpoint ? "restored" : op->start ? "created and started" : "created",
+	    (int)info->pid, (int)info->shim_pid);
 	struct task_row row;
 	struct task_error err;
 	if (task_row_load(t, op->ns, op->cid, "", &row, &err) < 0) {
@@ -144,7 +126,7 @@ write_config(struct task_op *op, const json_t *spec, bool terminal, struct task_
 	if (terminal && json_is_object(proc))
 		json_object_set_new(proc, "terminal", json_true());
 	op->flag = json_is_true(json_object_get(proc, "terminal"));
-	int rc = write_json_file(op->path, "config.json", copy);
+	int rc = json_write_file_atomic(op->path, "config.json", copy, JSON_COMPACT);
 	json_decref(copy);
 	if (rc < 0)
 		task_err(err, ERR_INTERNAL, "writing %s/config.json: %s", op->path,
@@ -214,11 +196,18 @@ launch(struct task_op *op, const char *runtime, bool terminal, bool stdin_open,
 	char *log = task_log_file(t, op->ns, op->cid, "");
 	/* What an earlier task of this id (or a crash) left is not this one's. */
 	task_logs_remove(t, op->ns, op->cid, "");
+	if (task_runtime_note(op->path, runtime) < 0) {
+		task_err(err, ERR_INTERNAL, "writing %s/runtime: %s", op->path, strerror(errno));
+		free(rroot);
+		free(log);
+		return -1;
+	}
 	struct shim_launch_config sc = {
 		.base = t->base, .shim_binary = t->shim_binary, .id = op->cid,
 		.bundle = op->path, .state_dir = op->path, .runtime = runtime,
 		.runtime_root = rroot, .log_path = log, .exec_process = NULL,
-		.restore = op->checkpoint, .tty = terminal, .stdin_open = stdin_open,
+		.restore = op->checkpoint, .start = op->start, .tty = terminal,
+		.stdin_open = stdin_open,
 	};
 	int rc = shim_launch(&sc, shim_ready, op);
 	if (rc < 0)
@@ -283,6 +272,8 @@ tasks_create(struct tasks *t, const char *ns, const char *id,
 		done(NULL, &err, arg);
 		return;
 	}
+	if (task_create_deferred(t, ns, id, o, done, arg))
+		return;
 	json_t *c = load_container(t, ns, id, &runtime, &err);
 	const json_t *proc = json_object_get(json_object_get(c, "spec"), "process");
 	bool terminal = o->terminal || json_is_true(json_object_get(proc, "terminal"));
@@ -295,6 +286,7 @@ tasks_create(struct tasks *t, const char *ns, const char *id,
 	struct task_op *op = op_new(t, ns, id, "", done, arg);
 	op->path = task_bundle_dir(t, ns, id);
 	op->checkpoint = o->checkpoint ? xstrdup(o->checkpoint) : NULL;
+	op->start = o->start && op->checkpoint == NULL;
 	op->task = task_find(t, ns, id, "", true);
 	op->task->busy = true;
 	if (make_dirs(op, &err) < 0 || mount_rootfs(op, c, &err) < 0 ||

@@ -2,7 +2,8 @@
  * running, when forced, and removes the runtime's state and the cgroup),
  * the exit awaited when there was a process, the rootfs unmounted, the
  * bundle removed, and the rows (init and execs) dropped with
- * /tasks/delete in one transaction. */
+ * /tasks/delete in one transaction. A task already stopped is answered
+ * before the runtime's delete, which follows (reclaim.c). */
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -38,23 +39,13 @@ free_exec_objects(struct tasks *t, const char *ns, const char *cid)
 	}
 }
 
+/* Drops the rows (init and execs) with /tasks/delete, and answers. */
 static void
-finish_init(struct task_op *op)
+drop_rows(struct task_op *op, const struct task_row *row)
 {
 	struct tasks *t = op->t;
-	struct task_row row;
-	struct task_error err;
-	if (task_row_load(t, op->ns, op->cid, "", &row, &err) < 0) {
-		op->task->busy = false;
-		task_release(op->task);
-		op_finish(op, NULL, &err);
-		return;
-	}
-	char *bundle = task_bundle_dir(t, op->ns, op->cid);
-	task_bundle_remove(bundle);
-	free(bundle);
 	task_logs_remove(t, op->ns, op->cid, "");
-	json_t *result = delete_result(&row);
+	json_t *result = delete_result(row);
 	enum store_result res = STORE_ERROR;
 	if (store_begin(t->st) == 0) {
 		res = store_task_delete_all(t->st, op->ns, op->cid);
@@ -66,10 +57,7 @@ finish_init(struct task_op *op)
 		}
 		res = store_finish(t->st, res);
 	}
-	task_row_clear(&row);
 	free_exec_objects(t, op->ns, op->cid);
-	task_free(op->task);
-	op->task = NULL;
 	if (res != STORE_OK) {
 		json_decref(result);
 		op_fail(op, ERR_INTERNAL, "removing the task from the store failed");
@@ -77,6 +65,41 @@ finish_init(struct task_op *op)
 	}
 	log_info("tasks: %s/%s deleted", op->ns, op->cid);
 	op_finish(op, result, NULL);
+}
+
+static void
+finish_init(struct task_op *op)
+{
+	struct task_row row;
+	struct task_error err;
+	if (task_row_load(op->t, op->ns, op->cid, "", &row, &err) < 0) {
+		op->task->busy = false;
+		task_release(op->task);
+		op_finish(op, NULL, &err);
+		return;
+	}
+	char *bundle = task_bundle_dir(op->t, op->ns, op->cid);
+	task_bundle_remove(bundle);
+	free(bundle);
+	task_free(op->task);
+	op->task = NULL;
+	drop_rows(op, &row);
+	task_row_clear(&row);
+}
+
+/* The process has ended: the answer does not wait for the runtime's
+ * delete, which follows (reclaim.c). The rootfs goes first, so the
+ * container's snapshot is free to remove once this answers. */
+static void
+delete_stopped(struct task_op *op, const struct runc_ctx *ctx)
+{
+	char *bundle = task_bundle_dir(op->t, op->ns, op->cid);
+	task_rootfs_unmount(bundle);
+	free(bundle);
+	struct task *k = op->task;
+	op->task = NULL;
+	task_reclaim(k, ctx);
+	drop_rows(op, &op->row);
 }
 
 static void
@@ -232,7 +255,11 @@ tasks_delete(struct tasks *t, const struct task_ref *ref, bool force, task_done_
 	op->task = k;
 	op->flag = row.status != TASK_STOPPED;
 	k->busy = true;
-	if (runc_delete(&ctx, ref->id, true, runtime_deleted, op) < 0)
+	/* Stopped, and no process left for `delete --force` to kill (a shim
+	 * that died without an exit file leaves its process running). */
+	if (!op->flag && (row.pid <= 0 || (kill(row.pid, 0) < 0 && errno == ESRCH)))
+		delete_stopped(op, &ctx);
+	else if (runc_delete(&ctx, ref->id, true, runtime_deleted, op) < 0)
 		runtime_deleted(-1, "", strerror(errno), op);
 	free(bin);
 	free(root);

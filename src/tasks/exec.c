@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/json_file.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "common/timefmt.h"
@@ -144,7 +145,7 @@ write_process(const char *dir, const json_t *process, struct task_error *err)
 {
 	char *path = xasprintf("%s/process.json", dir);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int rc = fd < 0 ? -1 : json_dumpfd(process, fd, JSON_COMPACT);
+	int rc = fd < 0 ? -1 : json_write_fd(process, fd, JSON_COMPACT);
 	if (fd >= 0 && close(fd) < 0)
 		rc = -1;
 	if (rc < 0)

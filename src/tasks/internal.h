@@ -40,6 +40,7 @@ struct task {
 	int starting;			/* a start is in flight: exit waits */
 	bool exit_pending;		/* the shim went while starting */
 	bool busy;			/* delete or create in flight */
+	bool reclaiming;		/* deleted; the runtime's delete runs */
 };
 TAILQ_HEAD(task_list, task);
 
@@ -59,6 +60,9 @@ struct task_op {
 	struct task_row row;
 	char *runtime_log;		/* runc's json log, for its message */
 	char *checkpoint;		/* create: the image to restore from */
+	bool start;			/* create: started in the same runtime call */
+	bool waits_reclaim;		/* a create waiting for task_reclaim */
+	struct task_create_opts create;	/* its options (checkpoint: above) */
 };
 TAILQ_HEAD(task_op_list, task_op);
 
@@ -116,6 +120,8 @@ void task_runtime_err(struct task_error *err, enum errcode code, const char *wha
 /* Removes a directory tree that holds only small files and directories
  * (a bundle), not crossing into other file systems. */
 int task_remove_tree(const char *path);
+/* Unmounts BUNDLE/rootfs (detached). */
+void task_rootfs_unmount(const char *bundle);
 /* Unmounts BUNDLE/rootfs and removes the bundle. */
 void task_bundle_remove(const char *bundle);
 /* A task's log files go with it (an init's takes its execs' along), and a
@@ -146,6 +152,18 @@ void tasks_exec_start(struct tasks *t, const struct task_ref *ref, task_done_fn 
     void *arg);
 void tasks_exec_delete(struct tasks *t, const struct task_ref *ref, bool force,
     task_done_fn done, void *arg);
+
+/* ---- reclaim.c ---- */
+/* Runs the runtime's delete of k's stopped process, then removes its
+ * bundle and frees k; creates of the same id wait until then. */
+void task_reclaim(struct task *k, const struct runc_ctx *ctx);
+/* True when ns/cid is being reclaimed: the create is then queued and
+ * runs (with done, arg) once it is over. */
+bool task_create_deferred(struct tasks *t, const char *ns, const char *cid,
+    const struct task_create_opts *o, task_done_fn done, void *arg);
+/* Writes BUNDLE/runtime (the runtime binary), for the sweep after a
+ * crash. 0, or -1 with errno. */
+int task_runtime_note(const char *bundle, const char *binary);
 
 /* ---- recover.c ---- */
 void tasks_recover(struct tasks *t);

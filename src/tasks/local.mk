@@ -17,6 +17,7 @@ libkegtasks_a_SOURCES = \
 	src/tasks/ops.c \
 	src/tasks/exec.c \
 	src/tasks/delete.c \
+	src/tasks/reclaim.c \
 	src/tasks/exit.c \
 	src/tasks/oom.c \
 	src/tasks/recover.c \

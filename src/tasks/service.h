@@ -57,6 +57,7 @@ struct task_create_opts {
 	bool terminal;		/* a console (process.terminal) */
 	bool stdin_open;	/* stdin through the attach socket */
 	const char *checkpoint;	/* absolute image dir: restore from it */
+	bool start;		/* started too, in the same runtime call */
 };
 
 /* Result: the task JSON {id, pid, status, terminal, created_at}. With a

@@ -760,6 +760,107 @@ def test_orphan_bundle_is_unmounted_and_removed_at_start(kegd_factory, images, t
     delete(k, "kept", force=True)
 
 
+# --- a stopped task's delete answers before the runtime's own delete ------------------
+
+GATED_RUNTIME = """#!/bin/sh
+# runc, except that its delete waits for the gate file to exist.
+for a in "$@"; do
+  if [ "$a" = delete ]; then
+    while [ ! -e '%(gate)s' ]; do sleep 0.05; done
+    break
+  fi
+done
+exec '%(runc)s' "$@"
+"""
+
+
+def gated_runtime(tmp_path):
+    gate = tmp_path / "gate"
+    script = tmp_path / "gated-runc"
+    script.write_text(GATED_RUNTIME % {"gate": gate, "runc": shutil.which("runc")})
+    script.chmod(0o755)
+    return str(script), gate
+
+
+def runtime_ids(kegd, ns="default"):
+    out = subprocess.run(["runc", "--root", os.path.join(kegd.state, "runc", ns), "list",
+                          "-q"], capture_output=True, text=True, check=True).stdout
+    return out.split()
+
+
+def test_delete_of_a_stopped_task_does_not_wait_for_the_runtime(kegd, images, tmp_path):
+    binary, gate = gated_runtime(tmp_path)
+    ref = pulled(kegd, images["busybox"])
+    container(kegd, "reuse", ref, ["sh", "-c", "echo first"], runtime=binary)
+    create_task(kegd, "reuse", start=True)
+    assert wait(kegd, "reuse")["exit_status"] == 0
+    bundle = os.path.join(kegd.state, "tasks", "default", "reuse")
+    # The runtime's delete is held at the gate, yet the delete answers:
+    # the task is gone from the API, its rootfs unmounted.
+    assert delete(kegd, "reuse")["exit_status"] == 0
+    assert kegd.get("/v1/tasks/reuse").status_code == 404
+    assert mounts_under(bundle) == []
+    assert "reuse" in runtime_ids(kegd)
+    # A create of the same id waits for the runtime to let the id go.
+    answer = {}
+    creating = threading.Thread(target=lambda: answer.update(r=kegd.post(
+        "/v1/tasks", {"container_id": "reuse", "start": True}, timeout=TIMEOUT)))
+    creating.start()
+    creating.join(1.0)
+    assert creating.is_alive() and not answer, "the create did not wait for the runtime"
+    gate.write_text("")
+    creating.join(TIMEOUT)
+    assert answer["r"].status_code == 201, answer["r"].text
+    assert answer["r"].json()["status"] == "running"
+    assert wait(kegd, "reuse")["exit_status"] == 0
+    assert log_text(kegd, "reuse").count("first") == 1   # the new task's own log
+    delete(kegd, "reuse")
+    wait_for(lambda: not os.path.exists(bundle), "the bundle to go")
+    wait_for(lambda: "reuse" not in runtime_ids(kegd), "the runtime to let the id go")
+    assert kegd.delete("/v1/containers/reuse").status_code in (200, 204)
+
+
+def test_kill9_while_the_runtime_deletes_is_finished_at_start(kegd_factory, images, tmp_path):
+    binary, gate = gated_runtime(tmp_path)
+    k = kegd_factory()
+    ref = pulled(k, images["busybox"])
+    container(k, "half", ref, ["true"], runtime=binary)
+    create_task(k, "half", start=True)
+    assert wait(k, "half")["exit_status"] == 0
+    delete(k, "half")
+    bundle = os.path.join(k.state, "tasks", "default", "half")
+    assert os.path.exists(os.path.join(bundle, "runtime")) and "half" in runtime_ids(k)
+    k.kill9()
+    # The runtime's delete kegd started lives on, orphaned; it ends once
+    # the gate opens, racing the sweep's own delete at start: either way
+    # the id must be free afterwards.
+    gate.write_text("")
+    k.start()
+    assert not os.path.exists(bundle)
+    wait_for(lambda: "half" not in runtime_ids(k), "the runtime's state to go")
+    assert "a bundle without a task" in k.log()
+    create_task(k, "half", start=True)
+    assert wait(k, "half")["exit_status"] == 0
+    delete(k, "half")
+    assert k.delete("/v1/containers/half").status_code in (200, 204)
+
+
+def test_create_and_start_in_one_call(kegd, images):
+    ref = pulled(kegd, images["busybox"])
+    container(kegd, "both", ref, ["sh", "-c", "echo started at once"])
+    t = create_task(kegd, "both", start=True)
+    assert t["status"] == "running" and t["pid"] > 0
+    assert wait(kegd, "both")["exit_status"] == 0
+    assert "started at once" in log_text(kegd, "both")
+    topics = [e for e in ("/tasks/create", "/tasks/start")
+              if any(x["container_id"] == "both" for x in events(kegd, e))]
+    assert topics == ["/tasks/create", "/tasks/start"]
+    delete(kegd, "both")
+    r = kegd.post("/v1/tasks", {"container_id": "both", "start": "yes"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_argument"
+    assert kegd.delete("/v1/containers/both").status_code in (200, 204)
+
+
 def attach_raw(kegd, cid):
     s = kegd.connect()
     s.sendall(("POST /v1/tasks/%s/attach HTTP/1.1\r\nHost: k\r\n"
