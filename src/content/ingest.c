@@ -192,9 +192,14 @@ ingest_restart(struct ingest *ing)
 	return 0;
 }
 
+/* The data goes first, in one step: a crash part way leaves no bytes that
+ * lost the metadata saying what they must be (a resume would take them). */
 static int
 remove_dir_files(const char *dir)
 {
+	char *data = xasprintf("%s/data", dir);
+	unlink(data);
+	free(data);
 	DIR *dp = opendir(dir);
 	if (dp == NULL)
 		return errno == ENOENT ? 0 : -1;

@@ -71,7 +71,9 @@ pull_free(evutil_socket_t fd, short what, void *arg)
 	free(p);
 }
 
-/* Stops every transfer and frees the pull once the stack has unwound. */
+/* Stops every transfer and frees the pull once the stack has unwound.
+ * Partial downloads stay for a resume (a cancel, a failure elsewhere),
+ * unless the registry proved untrustworthy. */
 static void
 pull_end(struct pull *p)
 {
@@ -80,7 +82,9 @@ pull_end(struct pull *p)
 		struct pull_blob *b = p->blobs[i];
 		if (b->rr)
 			registry_request_cancel(b->rr);
-		if (b->waiter)
+		if (b->waiter && p->distrusted)
+			downloads_unwant_distrusted(b->waiter);
+		else if (b->waiter)
 			downloads_unwant(b->waiter);
 		b->rr = NULL;
 		b->waiter = NULL;
@@ -195,6 +199,16 @@ add_blob(struct pull *p, enum blob_role role, const struct descriptor *d, int de
 	return b;
 }
 
+/* The registry sent what we refuse (bytes that are not the digest, more
+ * than the size, answers that make no sense): it is not trusted for the
+ * rest of this pull's bytes either. */
+static void
+distrust_on(struct pull *p, enum registry_failure f)
+{
+	if (f == REG_INVALID || f == REG_SINK)
+		p->distrusted = true;
+}
+
 static enum errcode
 failure_code(enum registry_failure f)
 {
@@ -278,6 +292,7 @@ on_layer_done(enum registry_failure f, const char *err, void *arg)
 	struct pull *p = b->p;
 	b->waiter = NULL;
 	if (f != REG_OK) {
+		distrust_on(p, f);
 		pull_fail(p, failure_code(f), "layer %s: %s", b->digest, err ? err : "failed");
 		return;
 	}
@@ -603,7 +618,8 @@ strip_params(char *mt)
 }
 
 /* Checks the bytes against what was asked for: the descriptor's digest and
- * size, the reference's digest, and the registry's Docker-Content-Digest. */
+ * size, the reference's digest, and the registry's Docker-Content-Digest.
+ * resp: they come from the registry (NULL: from the store). */
 static int
 verify_doc(struct pull_blob *b, const struct registry_response *resp)
 {
@@ -611,18 +627,23 @@ verify_doc(struct pull_blob *b, const struct registry_response *resp)
 	char actual[DIGEST_LEN + 1];
 	digest_buffer(b->doc ? b->doc : "", b->doc_len, actual);
 	const char *expected = b->digest ? b->digest : p->ref.digest;
+	/* What the registry sent is not what was asked for. */
+	bool lied = resp != NULL;
 	if (expected != NULL && strcmp(expected, actual) != 0) {
+		p->distrusted |= lied;
 		pull_fail(p, ERR_INVALID_ARGUMENT, "%s: digest mismatch: the registry sent %s",
 		    expected, actual);
 		return -1;
 	}
 	if (expected == NULL && resp && resp->docker_digest && digest_valid(resp->docker_digest) &&
 	    strcmp(resp->docker_digest, actual) != 0) {
+		p->distrusted |= lied;
 		pull_fail(p, ERR_INVALID_ARGUMENT, "%s: content is %s but the registry says %s",
 		    p->name, actual, resp->docker_digest);
 		return -1;
 	}
 	if (b->size >= 0 && (int64_t)b->doc_len != b->size) {
+		p->distrusted |= lied;
 		pull_fail(p, ERR_INVALID_ARGUMENT, "%s: %zu bytes, expected %lld", actual,
 		    b->doc_len, (long long)b->size);
 		return -1;
@@ -668,6 +689,7 @@ doc_fetched(const struct registry_response *resp, void *arg)
 	struct pull_blob *b = arg;
 	struct pull *p = b->p;
 	b->rr = NULL;
+	distrust_on(p, resp->failure);
 	if (resp->failure == REG_SINK) {
 		pull_fail(p, ERR_INVALID_ARGUMENT, "%s: larger than its descriptor or the %s limit",
 		    b->digest ? b->digest : p->name, b->role == ROLE_CONFIG ? "config" : "manifest");
@@ -713,6 +735,7 @@ on_config_done(enum registry_failure f, const char *err, void *arg)
 	struct pull *p = b->p;
 	b->waiter = NULL;
 	if (f != REG_OK) {
+		distrust_on(p, f);
 		pull_fail(p, failure_code(f), "config %s: %s", b->digest, err ? err : "failed");
 		return;
 	}

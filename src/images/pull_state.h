@@ -80,6 +80,9 @@ struct pull {
 	int pending;		/* steps still running */
 	int restore_rounds;	/* times blobs deleted meanwhile were fetched again */
 	bool failed;
+	/* It failed because its registry sent bytes that are not what was
+	 * asked for: what its unfinished downloads got from there goes. */
+	bool distrusted;
 	bool finished;		/* freed on the next loop turn */
 	int64_t last_report_ns;
 	struct event *free_ev;
