@@ -33,26 +33,51 @@ open_component(int dirfd, const char *name, int flags)
 	return fd;
 }
 
-/* One component below dirfd; glibc has no wrapper for openat2. */
+static bool no_openat2;
+
+/* PATH (one component or several) below dirfd by openat2's rules; glibc
+ * has no wrapper. -1 with ENOSYS, remembered, on kernels without it. */
+static int
+openat2_strict(int dirfd, const char *path, int flags)
+{
+	if (no_openat2) {
+		errno = ENOSYS;
+		return -1;
+	}
+	struct open_how how = { .flags = (unsigned long long)flags, .resolve = RESOLVE_STRICT };
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		no_openat2 = true;
+	return fd;
+}
+
+/* One component below dirfd. */
 static int
 open_below(int dirfd, const char *name, int flags)
 {
-	static bool no_openat2;
-	if (!no_openat2) {
-		struct open_how how = { .flags = (unsigned long long)flags,
-			.resolve = RESOLVE_STRICT };
-		int fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
-		if (fd >= 0 || errno != ENOSYS)
-			return fd;
-		no_openat2 = true;
-	}
+	int fd = openat2_strict(dirfd, name, flags);
+	if (fd >= 0 || errno != ENOSYS)
+		return fd;
 	return open_component(dirfd, name, flags);
 }
 
+/* The root, opened once and kept: the worker's root never changes once
+ * it is confined (and nothing here runs before). Not to be closed. */
+static int
+root_dir(void)
+{
+	static int root = -1;
+	if (root < 0)
+		root = open("/", DIR_FLAGS);
+	return root;
+}
+
+/* A descriptor of the root for a walk that closes as it goes. */
 static int
 open_root(void)
 {
-	return open("/", DIR_FLAGS);
+	int root = root_dir();
+	return root < 0 ? -1 : fcntl(root, F_DUPFD_CLOEXEC, 0);
 }
 
 /* One step down: NAME in dirfd, made first when missing and create. */
@@ -70,6 +95,18 @@ step_into(int dirfd, const char *name, bool create)
 int
 beneath_open_dir(const char *path, bool create)
 {
+	/* The whole way in one openat2 (the same rules hold for every
+	 * component); step by step only to make what is missing, or on a
+	 * kernel without openat2. Per entry of a layer this is one system
+	 * call instead of two per path component. */
+	if (path[0] != '\0' && !no_openat2 && root_dir() >= 0) {
+		int whole = openat2_strict(root_dir(), path, DIR_FLAGS), err = errno;
+		if (whole >= 0 || (err != ENOENT && err != EAGAIN && err != ENOSYS) ||
+		    (err == ENOENT && !create)) {
+			errno = err;
+			return whole;
+		}
+	}
 	int fd = open_root();
 	char *copy = xstrdup(path);
 	char *save = NULL;
