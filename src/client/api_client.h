@@ -1,6 +1,8 @@
-/* keg's side of the REST API: one libcurl easy handle talking HTTP/1.1 to
- * kegd's Unix socket, JSON in and out, and the API's error envelope
- * ({"error":{"code","message"}}) turned into a sentence for the user. */
+/* keg's side of the REST API: HTTP/1.1 on kegd's Unix socket, spoken by
+ * hand (a client links no HTTP library: every keg command starts fast),
+ * one connection kept from request to request while kegd allows, JSON in
+ * and out, and the API's error envelope ({"error":{"code","message"}})
+ * turned into a sentence for the user. */
 #ifndef KEG_CLIENT_API_CLIENT_H
 #define KEG_CLIENT_API_CLIENT_H
 
@@ -10,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "client/buf.h"
 
 struct api_client;
 
@@ -21,7 +25,8 @@ enum api_result {
 	API_ERR_ABORTED,	/* the caller stopped a stream */
 };
 
-/* ns is sent as the Keg-Namespace header; NULL leaves the choice to kegd. */
+/* ns is sent as the Keg-Namespace header; NULL leaves the choice to kegd.
+ * Nothing is connected yet: the first request connects. */
 struct api_client *api_client_new(const char *address, const char *ns);
 void api_client_free(struct api_client *c);
 
@@ -58,13 +63,25 @@ struct api_stream {
 	const struct api_upload *upload;	/* the body read as it goes, instead of body */
 	api_chunk_fn on_chunk;		/* returns -1 to stop: API_ERR_ABORTED */
 	void *arg;
-	volatile sig_atomic_t *stop;	/* set by a signal handler to end the stream */
+	/* Set by a signal handler (installed without SA_RESTART) to end the
+	 * stream: seen at once when the signal interrupts a wait, otherwise
+	 * within a second. */
+	volatile sig_atomic_t *stop;
 	bool established;		/* out: kegd answered 2xx and the body began */
 };
 
 /* Reads a streaming reply (SSE, NDJSON, a blob) until it ends (API_OK),
  * breaks, or is stopped. */
 enum api_result api_stream_get(struct api_client *c, struct api_stream *s);
+
+/* POST /v1PATH asking kegd to switch the connection to protocol (an HTTP
+ * Upgrade, "keg-attach"): after "101 Switching Protocols" it carries raw
+ * bytes both ways, and is handed over. Returns its fd (close-on-exec; the
+ * caller closes it), with what came after the reply's head (the first
+ * output) in *early; -1 when kegd did not switch (api_error_message says
+ * why). The client's next request uses a new connection. */
+int api_upgrade(struct api_client *c, const char *path, const char *protocol,
+    struct buf *early);
 
 /* Why the last call failed, as a sentence to print after "keg: ". */
 const char *api_error_message(const struct api_client *c);

@@ -14,6 +14,7 @@ struct buf {
 #define BUF_INIT { NULL, 0, 0 }
 
 void buf_append(struct buf *b, const char *s, size_t n);
+void buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_clear(struct buf *b);
 void buf_free(struct buf *b);
 

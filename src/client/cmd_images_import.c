@@ -26,7 +26,7 @@ struct source {
 	const char *name;	/* as the user gave it; "stdin" for - */
 	int fd;
 	int64_t size;		/* -1: not known (a pipe) */
-	int64_t read;		/* bytes handed to curl */
+	int64_t read;		/* bytes handed to the API client */
 	bool show;		/* draw the upload line (a terminal, not --format json) */
 	bool drawn;		/* the line is on the screen, the cursor below it */
 	bool finished;		/* the whole archive was read */
@@ -90,7 +90,8 @@ read_source(char *buf, size_t len, void *arg)
 	ssize_t n = read(src->fd, buf, len);
 	if (n > 0)
 		src->read += n;
-	/* With the length sent, curl asks for no more once it has it all. */
+	/* With the length sent, the API client asks for no more once it has
+	 * it all. */
 	if ((n == 0 || (src->size >= 0 && src->read >= src->size)) && !src->finished) {
 		src->finished = true;
 		if (src->show)

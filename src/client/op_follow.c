@@ -27,7 +27,8 @@ on_interrupt(int sig)
 	interrupted = sig;
 }
 
-/* No SA_RESTART: the signal wakes curl's poll, which then sees the flag. */
+/* No SA_RESTART: the signal wakes the API client's poll, which then sees
+ * the flag. */
 static void
 catch_interrupts(void)
 {

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "client/api_client.h"
-#include "client/api_upgrade.h"
 #include "client/task_io.h"
+#include "client/unix_conn.h"
 #include "common/util.h"
 
 static struct termios saved_tty;
@@ -140,14 +140,13 @@ session_loop(struct keg_context *ctx, int sock, const char *id, const char *eid,
 	}
 }
 
-/* Connects to .../attach; -1 with why in err. */
+/* Connects to .../attach; -1 with why in api_error_message. */
 static int
-attach_connect(struct keg_context *ctx, const char *id, const char *eid,
-    struct buf *early, char *err, size_t errlen)
+attach_connect(struct keg_context *ctx, const char *id, const char *eid, struct buf *early)
 {
 	char *base = task_path(id, NULL, "attach"), *esc = eid ? api_escape(eid) : NULL;
 	char *path = xasprintf("%s%s%s", base, esc ? "?exec_id=" : "", esc ? esc : "");
-	int fd = api_upgrade(ctx->address, ctx->ns, path, "keg-attach", early, err, errlen);
+	int fd = api_upgrade(ctx->api, path, "keg-attach", early);
 	free(path);
 	free(esc);
 	free(base);
@@ -191,18 +190,17 @@ task_attach_wait(struct keg_context *ctx, const char *id, const char *eid, bool 
     int *status)
 {
 	struct buf early = BUF_INIT;
-	char err[512];
 	/* An exec's shim, and so its attach socket, exists only once it is
 	 * started; an init's exists from create, so there attach comes first
 	 * and not a byte of output is missed. */
 	bool start_first = start && eid != NULL;
 	if (start_first && task_start(ctx, id, eid) != EXIT_OK)
 		return EXIT_FAIL;
-	int fd = attach_connect(ctx, id, eid, &early, err, sizeof(err));
+	int fd = attach_connect(ctx, id, eid, &early);
 	if (fd < 0 && start_first)
 		return exec_gone_early(ctx, id, eid, status);
 	if (fd < 0) {
-		fprintf(stderr, "keg: attaching: %s\n", err);
+		fprintf(stderr, "keg: attaching: %s\n", api_error_message(ctx->api));
 		return EXIT_FAIL;
 	}
 	size_t got = 0;

@@ -41,10 +41,6 @@ sig_forward_start(const struct keg_context *ctx, const char *id, const char *eid
 {
 	struct sig_forward *f = xcalloc(1, sizeof(*f));
 	f->api = api_client_new(ctx->address, ctx->ns);
-	if (f->api == NULL) {
-		free(f);
-		return NULL;
-	}
 	f->kill_path = task_path(id, eid, "kill");
 	sigemptyset(&f->set);
 	sigaddset(&f->set, SIGINT);

@@ -18,7 +18,8 @@ UNIT_TESTS = \
 	test/unit/test_timefmt \
 	test/unit/test_errcode \
 	test/unit/test_event_filter \
-	test/unit/test_labels
+	test/unit/test_labels \
+	test/unit/test_http_reply
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -57,3 +58,8 @@ test_unit_test_event_filter_LDADD = $(UNIT_LDADD)
 test_unit_test_labels_SOURCES = test/unit/test_labels.c
 test_unit_test_labels_CFLAGS = $(UNIT_CFLAGS)
 test_unit_test_labels_LDADD = $(UNIT_LDADD)
+
+# keg's reading of replies (the client's; kegd does not link it).
+test_unit_test_http_reply_SOURCES = test/unit/test_http_reply.c src/client/http_reply.c
+test_unit_test_http_reply_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_http_reply_LDADD = $(UNIT_LDADD)
