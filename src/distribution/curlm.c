@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "lazy/lazy_curl.h"
 
 struct curlm {
 	CURLM *multi;
@@ -118,12 +119,14 @@ curlm_new(struct event_base *base)
 /* The multi handle is made for the first transfer, not at start: making it
  * initialises libcurl and with it OpenSSL (its config, providers, error
  * strings), which left ~2.5 MB of libcrypto resident in an idle daemon that
- * may never talk to a registry. */
-static void
-multi_ready(struct curlm *cm)
+ * may never talk to a registry. libcurl itself is loaded then too. */
+int
+curlm_prepare(struct curlm *cm, char *err, size_t errlen)
 {
 	if (cm->multi != NULL)
-		return;
+		return 0;
+	if (lazy_curl_load(err, errlen) < 0)
+		return -1;
 	cm->multi = curl_multi_init();
 	cm->timer = evtimer_new(cm->base, timer_due, cm);
 	if (cm->multi == NULL || cm->timer == NULL)
@@ -138,12 +141,16 @@ multi_ready(struct curlm *cm)
 	/* Registries serve many blobs per host: reuse connections, and let the
 	 * pull code, not curl, decide how many transfers run at once. */
 	curl_multi_setopt(cm->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 16L);
+	return 0;
 }
 
 int
 curlm_add(struct curlm *cm, CURL *easy, curlm_done_fn done, void *arg)
 {
-	multi_ready(cm);
+	/* easy exists, so libcurl is loaded: this can only make the handle. */
+	char err[256];
+	if (curlm_prepare(cm, err, sizeof(err)) < 0)
+		return -1;
 	struct transfer *t = xcalloc(1, sizeof(*t));
 	t->cm = cm;
 	t->done = done;

@@ -5,6 +5,7 @@
 #define KEG_DISTRIBUTION_CURLM_H
 
 #include <curl/curl.h>
+#include <stddef.h>
 
 struct event_base;
 struct curlm;
@@ -12,6 +13,11 @@ struct curlm;
 typedef void (*curlm_done_fn)(CURL *easy, CURLcode result, void *arg);
 
 struct curlm *curlm_new(struct event_base *base);
+/* Loads libcurl (kegd opens it on first use: src/lazy/lazy_curl.h) and makes
+ * the multi handle. Every path calls this before its first curl_* call:
+ * 0, or -1 with a message in err when libcurl cannot be loaded (the caller
+ * fails its request; a later call tries again). */
+int curlm_prepare(struct curlm *cm, char *err, size_t errlen);
 /* Aborts every transfer still running (their done callbacks do not run). */
 void curlm_free(struct curlm *cm);
 

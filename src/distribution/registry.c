@@ -438,9 +438,11 @@ request_free(struct registry_request *rr)
 {
 	reset_response(rr);
 	free(rr->resp.error);
+	/* Neither exists when libcurl could not be loaded. */
 	if (rr->easy)
 		curl_easy_cleanup(rr->easy);
-	curl_slist_free_all(rr->headers);
+	if (rr->headers)
+		curl_slist_free_all(rr->headers);
 	if (rr->backoff)
 		event_free(rr->backoff);
 	free(rr->domain);
@@ -595,6 +597,14 @@ attempt_done(CURL *easy, CURLcode result, void *arg)
 	handle_status(rr, status);
 }
 
+/* libcurl could not be loaded (curlm_prepare): the request fails as a
+ * transport failure would, from the loop, as its done callback expects. */
+static void
+load_failed(evutil_socket_t fd, short what, void *arg)
+{
+	finish(arg, REG_UNAVAILABLE, NULL);
+}
+
 struct registry_request *
 registry_request_start(struct registry *reg, const struct registry_request_spec *spec)
 {
@@ -610,6 +620,15 @@ registry_request_start(struct registry *reg, const struct registry_request_spec 
 	rr->creds = spec->creds ? spec->creds : credential_store_find(reg->creds, spec->domain);
 	const struct registry_host *h = registry_hosts_get(reg->hosts, spec->domain);
 	rr->mirror = h->mirrors[0] != NULL && !spec->push ? 0 : -1;
+	char err[512];
+	if (curlm_prepare(reg->cm, err, sizeof(err)) < 0) {
+		log_error("registry: %s", err);
+		rr->resp.error = xasprintf("%s %s: %s", rr->method, rr->path, err);
+		struct timeval now = { 0, 0 };
+		rr->backoff = evtimer_new(reg->base, load_failed, rr);
+		evtimer_add(rr->backoff, &now);
+		return rr;
+	}
 	rr->easy = curl_easy_init();
 	start_attempt(rr);
 	return rr;
@@ -621,6 +640,7 @@ registry_request_cancel(struct registry_request *rr)
 	if (rr == NULL)
 		return;
 	token_fetch_cancel(rr->token);
-	curlm_remove(rr->reg->cm, rr->easy);
+	if (rr->easy)
+		curlm_remove(rr->reg->cm, rr->easy);
 	request_free(rr);
 }

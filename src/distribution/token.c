@@ -174,6 +174,9 @@ struct token_fetch *
 token_fetch_start(struct curlm *cm, const struct auth_challenge *ch, const char *scope,
     const struct credentials *creds, int connect_timeout_s, token_done_fn done, void *arg)
 {
+	char err[256];
+	if (curlm_prepare(cm, err, sizeof(err)) < 0)
+		return NULL;
 	struct token_fetch *tf = xcalloc(1, sizeof(*tf));
 	tf->cm = cm;
 	tf->done = done;

@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "images/export_plan.h"
 #include "images/mediatype.h"
+#include "lazy/lazy_archive.h"
 
 #define COPY_CHUNK (1024 * 1024)
 
@@ -143,6 +144,13 @@ write_entries(struct archive *a, const struct export_plan *plan)
 int
 export_tar_write(int fd, const struct export_plan *plan)
 {
+	/* kegd does not link libarchive (src/lazy/lazy_archive.h): the export
+	 * child opens it. */
+	char err[256];
+	if (lazy_archive_load(err, sizeof(err)) < 0) {
+		log_error("export: %s", err);
+		return -1;
+	}
 	struct archive *a = archive_write_new();
 	int rc = -1;
 	/* ustar unless an entry needs more (a blob over 8 GiB). No blocking:

@@ -52,6 +52,7 @@ struct import_job {
 	struct staged_entry *entries;
 	size_t n_entries;
 	char *worker_error;
+	bool worker_internal;	/* the worker's failure is not the archive's */
 	void (*drain)(void *);
 	void *drain_arg;
 	struct event *free_ev;
@@ -252,9 +253,10 @@ report_line(struct import_job *job, const char *text, size_t len)
 {
 	json_t *line = json_loadb(text, len, 0, NULL);
 	const char *error = json_string_value(json_object_get(line, "error"));
-	if (error != NULL && job->worker_error == NULL)
+	if (error != NULL && job->worker_error == NULL) {
 		job->worker_error = xstrdup(error);
-	else if (json_object_get(line, "done") == NULL && error == NULL &&
+		job->worker_internal = json_is_true(json_object_get(line, "internal"));
+	} else if (json_object_get(line, "done") == NULL && error == NULL &&
 	    keep_entry(job, line) < 0 && job->worker_error == NULL)
 		job->worker_error = xstrdup("the import worker sent a malformed report");
 	json_decref(line);
@@ -376,8 +378,8 @@ finish_if_ready(struct import_job *job)
 	if (job->ended || !job->worker_done || !job->report_done || !job->input_done)
 		return;
 	if (job->worker_error || !WIFEXITED(job->status) || WEXITSTATUS(job->status) != 0) {
-		job_fail(job, ERR_INVALID_ARGUMENT, "%s", job->worker_error ? job->worker_error :
-		    "the import worker failed");
+		job_fail(job, job->worker_internal ? ERR_INTERNAL : ERR_INVALID_ARGUMENT, "%s",
+		    job->worker_error ? job->worker_error : "the import worker failed");
 		return;
 	}
 	report_progress(job, "assembling");

@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "content/digest.h"
+#include "lazy/lazy_archive.h"
 
 #define NAME_MAX_BYTES 4096
 
@@ -148,6 +149,12 @@ import_worker_run(int in_fd, int report_fd, const char *stage_dir,
     const struct import_limits *limits)
 {
 	struct worker w = { .report_fd = report_fd, .stage = stage_dir, .limits = limits };
+	/* kegd does not link libarchive (src/lazy/lazy_archive.h): this child
+	 * opens it. Not the archive's fault when that fails: "internal". */
+	if (lazy_archive_load(w.err, sizeof(w.err)) < 0) {
+		report(&w, json_pack("{s:s,s:b}", "error", w.err, "internal", 1));
+		return 1;
+	}
 	w.a = open_reader(in_fd);
 	if (w.a == NULL) {
 		report(&w, json_pack("{s:s}", "error", "not a tar archive"));

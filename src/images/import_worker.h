@@ -5,7 +5,8 @@
  * report. Writes one JSON line per entry to the report descriptor:
  *   {"path": "...", "digest": "sha256:...", "size": N, "gzip": bool}
  *   {"path": "...", "link": "target"}           (symlinks and hardlinks)
- * and a last line {"done": true} or {"error": "..."}. */
+ * and a last line {"done": true} or {"error": "..."}; an error that is not
+ * the archive's (libarchive cannot be loaded) adds "internal": true. */
 #ifndef KEG_IMAGES_IMPORT_WORKER_H
 #define KEG_IMAGES_IMPORT_WORKER_H
 

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 #include "images/pull.h"
 #include "images/unpack_layers.h"
 #include "kegd/lockfile.h"
+#include "kegd/socket_group.h"
 #include "ops/operation.h"
 #include "snapshots/service.h"
 #include "store/db.h"
@@ -103,13 +103,6 @@ prepare_dirs(const struct kegd_config *cfg)
 	}
 	free(sockdir);
 	return rc;
-}
-
-static gid_t
-socket_gid(const char *group)
-{
-	struct group *gr = group ? getgrnam(group) : NULL;
-	return gr ? gr->gr_gid : (gid_t)-1;
 }
 
 static void
@@ -255,7 +248,7 @@ start_components(struct kegd *d)
 	d->http = http_server_new(d->base, &d->cfg->http, dispatch, d);
 	http_server_set_stream_body(d->http, streams_body);
 	if (http_server_listen_unix(d->http, d->cfg->address, 0660,
-	    socket_gid(d->cfg->socket_group)) < 0) {
+	    socket_group_gid(d->cfg->socket_group)) < 0) {
 		log_error("listen on %s: %s", d->cfg->address, strerror(errno));
 		return -1;
 	}

@@ -19,7 +19,8 @@ libkegunpack_a_SOURCES = \
 	src/unpack/pathset.c src/unpack/pathset.h \
 	src/unpack/failure.c src/unpack/failure.h
 
-# What links the unpacker, in link order.
-UNPACK_LIBS = libkegunpack.a libkegcontent.a libkegcommon.a \
-	$(LIBEVENT_LIBS) $(JANSSON_LIBS) $(LIBARCHIVE_LIBS) $(LIBSECCOMP_LIBS) \
-	$(LIBCAP_LIBS) $(MBEDCRYPTO_LIBS)
+# What links the unpacker, in link order. libarchive is opened by the
+# worker (src/lazy/lazy_archive.h), not linked.
+UNPACK_LIBS = libkegunpack.a libkegcontent.a libkegcommon.a libkeglazy.a \
+	$(LIBEVENT_LIBS) $(JANSSON_LIBS) $(LIBSECCOMP_LIBS) \
+	$(LIBCAP_LIBS) $(MBEDCRYPTO_LIBS) $(DL_LIBS)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lazy/lazy_archive.h"
 #include "unpack/confine.h"
 #include "unpack/extract.h"
 #include "unpack/report.h"
@@ -143,6 +144,12 @@ unpack_worker_main(const struct unpack_request *req, int report_fd, pid_t parent
 	 * chroot that name belongs to the layer (a FIFO there would hang us). */
 	json_object_seed(0);
 	umask(022);
+	/* kegd does not link libarchive (src/lazy/lazy_archive.h): it is
+	 * opened here, while its files are in reach (before the chroot) and
+	 * before RLIMIT_AS, which then counts it with what the fork inherited. */
+	char err[256];
+	if (f.status == UNPACK_OK && lazy_archive_load(err, sizeof(err)) < 0)
+		fail(&f, UNPACK_SETUP_FAILED, "%s", err);
 	if (f.status == UNPACK_OK &&
 	    confine_limit_resources(req->limits.max_memory, &f) == 0 &&
 	    confine_enter_root(target_fd, &f) == 0 &&
