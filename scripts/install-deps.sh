@@ -4,7 +4,7 @@
 set -eu
 
 BUILD="autoconf automake make gcc pkg-config libevent-dev libjansson-dev
-libarchive-dev libcurl4-openssl-dev libmbedtls-dev libsqlite3-dev
+libarchive-dev libcurl4-openssl-dev nettle-dev libsqlite3-dev
 libseccomp-dev libcap-dev"
 RUN="runc"
 # Tests build images offline and push them to a registry they start on

@@ -2,7 +2,7 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <mbedtls/base64.h>
+#include <nettle/base64.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,9 +39,11 @@ static int
 decode_auth(const char *b64, struct credentials *out)
 {
 	unsigned char buf[CREDENTIAL_MAX + 1];
-	size_t n = 0;
-	if (mbedtls_base64_decode(buf, CREDENTIAL_MAX, &n, (const unsigned char *)b64,
-	    strlen(b64)) != 0)
+	size_t len = strlen(b64), n = CREDENTIAL_MAX;
+	struct base64_decode_ctx ctx;
+	base64_decode_init(&ctx);
+	if (BASE64_DECODE_LENGTH(len) > CREDENTIAL_MAX ||
+	    !base64_decode_update(&ctx, &n, buf, len, b64) || !base64_decode_final(&ctx))
 		return -1;
 	buf[n] = '\0';
 	if (memchr(buf, '\0', n) != NULL)
@@ -149,10 +151,9 @@ char *
 credentials_basic_header(const struct credentials *c)
 {
 	char *plain = xasprintf("%s:%s", c->username, c->password);
-	size_t plen = strlen(plain), olen = 0;
-	size_t cap = 4 * ((plen + 2) / 3) + 1;
-	unsigned char *b64 = xmalloc(cap);
-	mbedtls_base64_encode(b64, cap, &olen, (const unsigned char *)plain, plen);
+	size_t plen = strlen(plain), olen = BASE64_ENCODE_RAW_LENGTH(plen);
+	char *b64 = xmalloc(olen + 1);
+	base64_encode_raw(b64, plen, (const uint8_t *)plain);
 	char *header = xasprintf("Basic %.*s", (int)olen, b64);
 	free(b64);
 	free(plain);

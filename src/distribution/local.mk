@@ -1,5 +1,5 @@
 noinst_LIBRARIES += libkegdist.a
-libkegdist_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBCURL_CFLAGS) $(JANSSON_CFLAGS) $(MBEDCRYPTO_CFLAGS)
+libkegdist_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBCURL_CFLAGS) $(JANSSON_CFLAGS) $(NETTLE_CFLAGS)
 libkegdist_a_SOURCES = \
 	src/distribution/curlm.c src/distribution/curlm.h \
 	src/distribution/challenge.c src/distribution/challenge.h \

@@ -2,7 +2,7 @@
 # in a forked, chrooted, capability-dropped, seccomp-confined child.
 noinst_LIBRARIES += libkegunpack.a
 libkegunpack_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) \
-	$(LIBARCHIVE_CFLAGS) $(LIBSECCOMP_CFLAGS) $(LIBCAP_CFLAGS) $(MBEDCRYPTO_CFLAGS)
+	$(LIBARCHIVE_CFLAGS) $(LIBSECCOMP_CFLAGS) $(LIBCAP_CFLAGS) $(NETTLE_CFLAGS)
 libkegunpack_a_SOURCES = \
 	src/unpack/unpack.c src/unpack/unpack.h \
 	src/unpack/status.c \
@@ -23,4 +23,4 @@ libkegunpack_a_SOURCES = \
 # worker (src/lazy/lazy_archive.h), not linked.
 UNPACK_LIBS = libkegunpack.a libkegcontent.a libkegcommon.a libkeglazy.a \
 	$(LIBEVENT_LIBS) $(JANSSON_LIBS) $(LIBSECCOMP_LIBS) \
-	$(LIBCAP_LIBS) $(MBEDCRYPTO_LIBS) $(DL_LIBS)
+	$(LIBCAP_LIBS) $(NETTLE_LIBS) $(DL_LIBS)

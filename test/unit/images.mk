@@ -1,7 +1,7 @@
 # Unit tests for the image model's parsing (src/images/manifest.mk's files).
 # Uses the shared harness library libkegunit.a from test/unit/local.mk.
-IMAGES_UNIT_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MBEDCRYPTO_CFLAGS)
-IMAGES_UNIT_LDADD = libkegunit.a libkegimages.a libkegcontent.a libkegcommon.a $(JANSSON_LIBS) $(MBEDCRYPTO_LIBS)
+IMAGES_UNIT_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(NETTLE_CFLAGS)
+IMAGES_UNIT_LDADD = libkegunit.a libkegimages.a libkegcontent.a libkegcommon.a $(JANSSON_LIBS) $(NETTLE_LIBS)
 
 check_PROGRAMS += test/unit/test_manifest test/unit/test_platform
 TESTS += test/unit/test_manifest test/unit/test_platform

@@ -1,6 +1,6 @@
 # The unpacker's tests: a unit test of the pure entry rules, and the driver
 # test_unpack.py runs (one unpack through the library and the event loop).
-UNPACK_TEST_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(MBEDCRYPTO_CFLAGS)
+UNPACK_TEST_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(NETTLE_CFLAGS)
 
 check_PROGRAMS += test/unpack/unpack-run test/unpack/test_entry_rules
 TESTS += test/unpack/test_entry_rules
