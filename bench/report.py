@@ -206,8 +206,10 @@ def main():
     w("- Run: keg creates the container and task, starts, waits and deletes both (`keg run "
       "--rm` when the CLI has it, else the same API calls from one Python client); "
       "containerd: `ctr run --rm [--runc-binary crun] IMG ID /bin/true`. Floor: `runc run`/"
-      "`crun run` of a bundle prepared once from the small image. The first repetition is a "
-      "warm-up and not counted.")
+      "`crun run` of a bundle prepared once from the small image (`runc spec`: no seccomp "
+      "profile, which both daemons' default specs have and which costs runc ~15 ms here). "
+      "The first repetition is a warm-up and not counted. A `sync` first: the pulls' "
+      "writeback would otherwise land in the rootfs unmounts of both daemons.")
     w("- Concurrent starts: 50 in flight at a time (containerd: `ctr run -d` processes via "
       "xargs -P 50; keg: 50 API clients).")
     w("")
