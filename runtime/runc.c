@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/children.h"
@@ -294,9 +295,41 @@ runc_run(const struct runc_ctx *ctx, const char *const *args,
 	return 0;
 }
 
+/* How long calls in flight get to end by themselves at shutdown. */
+#define ABORT_GRACE_MS 5000
+
+/* A runtime killed half-way can leave a container's cgroup frozen (delete
+ * --force, kill --all and pause freeze it first), and every later
+ * container of that id then hangs in it. Calls are short: at shutdown
+ * they get ABORT_GRACE_MS to end (reaped here, the loop being stopped)
+ * before the rest are killed. */
+static void
+await_calls(void)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	for (int waited = 0; waited < ABORT_GRACE_MS; waited += 10) {
+		bool pending = false;
+		for (struct runc_call *c = calls; c != NULL; c = c->next) {
+			if (c->exited)
+				continue;
+			pid_t r = waitpid(c->pid, NULL, WNOHANG);
+			if (r == c->pid || (r < 0 && errno == ECHILD)) {
+				c->exited = true;
+				children_forget(c->pid);
+			} else {
+				pending = true;
+			}
+		}
+		if (!pending)
+			return;
+		nanosleep(&tick, NULL);
+	}
+}
+
 void
 runc_abort_all(void)
 {
+	await_calls();
 	while (calls != NULL) {
 		struct runc_call *c = calls;
 		calls = c->next;

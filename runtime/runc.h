@@ -73,8 +73,9 @@ int runc_checkpoint(const struct runc_ctx *ctx, const char *id, const char *imag
 int runc_restore(const struct runc_ctx *ctx, const char *id, const char *bundle,
     const char *image_dir, const char *pid_file, runc_done_fn done, void *arg);
 
-/* Kills (SIGKILL) every runtime process still running and forgets them
- * without calling back: for daemon shutdown. */
+/* For daemon shutdown: waits a few seconds for runtime processes still
+ * running (one killed half-way can leave a cgroup frozen), then kills
+ * (SIGKILL) the rest, and forgets them all without calling back. */
 void runc_abort_all(void);
 
 /* Resolves a runtime binary: an absolute path is checked as is, a bare name

@@ -845,6 +845,30 @@ def test_kill9_while_the_runtime_deletes_is_finished_at_start(kegd_factory, imag
     assert k.delete("/v1/containers/half").status_code in (200, 204)
 
 
+def test_stop_right_after_a_delete_lets_the_runtime_finish(kegd_factory, images):
+    """The runtime's delete still running when kegd stops is let finish, not
+    killed half-way: a runtime killed inside `delete --force` can leave the
+    container's cgroup frozen, and every later container of that id hangs."""
+    k = kegd_factory()
+    ref = pulled(k, images["busybox"])
+    for cid in ("stop1", "stop2", "stop3"):
+        container(k, cid, ref, ["true"])
+        create_task(k, cid, start=True)
+        assert wait(k, cid)["exit_status"] == 0
+    for cid in ("stop1", "stop2", "stop3"):
+        delete(k, cid)
+    assert k.stop() == 0
+    assert runtime_ids(k) == []
+    for cid in ("stop1", "stop2", "stop3"):
+        for cg in ("/sys/fs/cgroup/freezer/keg/default/" + cid,
+                   "/sys/fs/cgroup/keg/default/" + cid):
+            assert not os.path.isdir(cg), cg
+    # What the stopped daemon did not get to (the bundles) goes at start.
+    k.start()
+    for cid in ("stop1", "stop2", "stop3"):
+        assert not os.path.exists(os.path.join(k.state, "tasks", "default", cid))
+        assert k.delete("/v1/containers/" + cid).status_code in (200, 204)
+
 def test_create_and_start_in_one_call(kegd, images):
     ref = pulled(kegd, images["busybox"])
     container(kegd, "both", ref, ["sh", "-c", "echo started at once"])
