@@ -124,17 +124,3 @@ io_send(int fd, const char *p, size_t len, volatile sig_atomic_t *stop, size_t *
 	return IO_OK;
 }
 
-int
-fd_write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}

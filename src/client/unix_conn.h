@@ -37,8 +37,4 @@ enum io_result io_recv(int fd, char *p, size_t len, volatile sig_atomic_t *stop,
 enum io_result io_send(int fd, const char *p, size_t len, volatile sig_atomic_t *stop,
     size_t *sent);
 
-/* Writes all len bytes of p to fd, any kind of fd (again after EINTR):
- * 0, or -1. */
-int fd_write_all(int fd, const char *p, size_t len);
-
 #endif

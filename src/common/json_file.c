@@ -8,21 +8,6 @@
 
 #include "common/util.h"
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 json_write_fd(const json_t *json, int fd, size_t flags)
 {
@@ -31,7 +16,7 @@ json_write_fd(const json_t *json, int fd, size_t flags)
 		errno = ENOMEM;
 		return -1;
 	}
-	int rc = write_all(fd, text, strlen(text));
+	int rc = fd_write_all(fd, text, strlen(text));
 	int saved = errno;
 	free(text);
 	errno = saved;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Out of memory is not recoverable in a single-threaded daemon that must keep
  * its store consistent: stop at once rather than limp on half-built state. */
@@ -133,4 +134,19 @@ fd_cloexec_all(void)
 			fd_set_cloexec(fd);
 	}
 	closedir(dir);
+}
+
+int
+fd_write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }

@@ -18,6 +18,10 @@ bool str_has_suffix(const char *s, const char *suffix);
 /* Create DIR and its parents with MODE; existing directories are fine. */
 int mkdir_p(const char *dir, unsigned mode);
 
+/* Writes all len bytes of p to fd, retrying short writes and EINTR.
+ * 0, or -1 with errno. */
+int fd_write_all(int fd, const char *p, size_t len);
+
 /* Set FD_CLOEXEC on fd; children never inherit the daemon's descriptors. */
 int fd_set_cloexec(int fd);
 /* Sets FD_CLOEXEC on every open descriptor above 2: libraries (libcurl's

@@ -7,26 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "http/conn.h"
 #include "http/request.h"
-
-/* The head goes out with a plain write on the duplicated socket: the
- * bufferevent's queue is dropped with the connection. A short head fits
- * any socket buffer; a client that cannot take it is refused. */
-static int
-write_all(int fd, const char *s)
-{
-	size_t len = strlen(s), off = 0;
-	while (off < len) {
-		ssize_t n = write(fd, s + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		off += (size_t)n;
-	}
-	return 0;
-}
 
 int
 http_hijack(struct http_request *req, const char *head, struct evbuffer *extra)
@@ -41,7 +24,10 @@ http_hijack(struct http_request *req, const char *head, struct evbuffer *extra)
 	int fd = fcntl(bufferevent_getfd(bev), F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, head) < 0) {
+	/* The head goes out with a plain write on the duplicated socket: the
+	 * bufferevent's queue is dropped with the connection. A short head
+	 * fits any socket buffer; a client that cannot take it is refused. */
+	if (fd_write_all(fd, head, strlen(head)) < 0) {
 		close(fd);
 		errno = EPIPE;
 		return -1;
